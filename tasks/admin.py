@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    County,
+    CountyCode,
+    Deadline,
+    Goal,
+    LedgerEntry,
+    LedgerEvidence,
+    Plan,
+    Responsibility,
+    School,
+    Task,
+    TaskGroup,
+    Unit,
+    User,
+)
+from .scoping import ScopedQuerySet
+
+
+class ScopedAdminMixin:
+    """Admin pages go through the same `for_user` scope as the views."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        if isinstance(qs, ScopedQuerySet):
+            return qs.for_user(request.user)
+        return qs
+
+
+class CountyCodeInline(admin.TabularInline):
+    model = CountyCode
+    extra = 0
+
+
+@admin.register(County)
+class CountyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "slug", "order"]
+    inlines = [CountyCodeInline]
+    search_fields = ["name", "codes__code", "codes__name"]
+
+
+@admin.register(Unit)
+class UnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "short_name", "code", "kind", "county", "is_active"]
+    list_filter = ["kind", "county", "is_active"]
+    search_fields = ["name", "short_name", "code", "school_code"]
+    autocomplete_fields = ["parent"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).exclude(kind=Unit.Kind.SCHOOL)
+
+
+@admin.register(School)
+class SchoolAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "school_code", "county", "is_city_run", "stages", "is_active"]
+    list_filter = ["county", "is_city_run", "is_active"]
+    search_fields = ["name", "school_code"]
+    fields = ["school_code", "name", "short_name", "code", "county", "is_city_run", "stages", "parent", "order", "is_active"]
+    autocomplete_fields = ["parent"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "last_name", "first_name", "unit", "is_staff", "is_active"]
+    list_filter = ["groups", "unit__kind", "unit__county", "is_staff", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "email", "unit__name"]
+    autocomplete_fields = ["unit"]
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), (_("所在单位"), {"fields": ("unit",)}))
+    add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("所在单位"), {"fields": ("unit",)}))
+
+
+class GoalInline(admin.TabularInline):
+    model = Goal
+    extra = 0
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["doc_number", "title", "issued_on", "year"]
+    inlines = [GoalInline]
+    search_fields = ["doc_number", "title"]
+
+
+@admin.register(TaskGroup)
+class TaskGroupAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "plan", "units_text"]
+    list_filter = ["plan"]
+    search_fields = ["title"]
+
+
+class ResponsibilityInline(admin.TabularInline):
+    model = Responsibility
+    extra = 0
+    autocomplete_fields = ["unit"]
+
+
+class DeadlineInline(admin.TabularInline):
+    model = Deadline
+    extra = 0
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["number", "short_text", "group", "cadence_text"]
+    list_filter = ["group"]
+    search_fields = ["text", "units_text"]
+    inlines = [ResponsibilityInline, DeadlineInline]
+
+
+@admin.register(Responsibility)
+class ResponsibilityAdmin(admin.ModelAdmin):
+    list_display = ["task", "unit", "lead", "order", "source_text"]
+    list_filter = ["lead", "unit__kind", "task__group"]
+    search_fields = ["unit__name", "source_text", "task__text"]
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(admin.ModelAdmin):
+    list_display = ["task", "label", "kind", "due_on", "stated_in_plan"]
+    list_filter = ["kind", "stated_in_plan", "task__group"]
+    list_editable = ["due_on"]
+    search_fields = ["label", "note", "task__text"]
+    date_hierarchy = "due_on"
+
+
+class LedgerEvidenceInline(admin.TabularInline):
+    model = LedgerEvidence
+    extra = 0
+    readonly_fields = ["original_name", "size", "content_type", "uploaded_at"]
+    fields = readonly_fields
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["task", "unit", "period", "status", "review", "submitted_by", "submitted_at"]
+    list_filter = ["status", "review", "unit__county", "unit__kind", "task__group"]
+    search_fields = ["narrative", "unit__name", "task__text", "review_comment"]
+    date_hierarchy = "period"
+    autocomplete_fields = ["unit", "revision_of"]
+    raw_id_fields = ["submitted_by", "reviewed_by"]
+    inlines = [LedgerEvidenceInline]
+    list_select_related = ["task", "unit", "submitted_by"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The ledger is a record of what was reported: only superusers may remove entries.
+        return bool(request.user.is_superuser)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import LedgerEntry, Unit
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several evidence files in one input (the pattern the Django docs give)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class MonthField(forms.DateField):
+    """An <input type=month> (YYYY-MM) stored as the first day of the month."""
+
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    input_formats = ["%Y-%m", "%Y-%m-%d"]
+    default_error_messages = {"invalid": _("请按“年-月”填写月份，例如 2019-05。")}
+
+
+class LedgerEntryForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        label=_("填报单位"),
+        queryset=Unit.objects.none(),
+        error_messages={
+            "required": _("请选择填报单位。"),
+            "invalid_choice": _("所选单位不是本任务中您可以填报的单位。"),
+        },
+    )
+    period = MonthField(label=_("月份"), error_messages={"required": _("请填写月份。")})
+    status = forms.ChoiceField(
+        label=_("进展状态"),
+        choices=[("", "——请选择——"), *LedgerEntry.Status.choices],
+        error_messages={"required": _("请选择进展状态。"), "invalid_choice": _("进展状态不在可选范围内。")},
+    )
+    narrative = forms.CharField(
+        label=_("工作情况"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+        error_messages={"required": _("请填写工作情况。")},
+    )
+    evidence = MultipleFileField(label=_("佐证材料"), required=False)
+
+    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        unit_field = self.fields["unit"]
+        assert isinstance(unit_field, forms.ModelChoiceField)
+        unit_field.queryset = Unit.objects.filter(pk__in=[u.pk for u in units])
+        if len(units) == 1:
+            unit_field.initial = units[0].pk
+
+    def clean_period(self) -> dt.date:
+        value: dt.date = self.cleaned_data["period"]
+        if value.year < 2019 or value.year > 2100:
+            raise forms.ValidationError(_("月份超出计划年度范围。"))
+        return value.replace(day=1)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", _("采纳")), ("return", _("退回"))],
+        error_messages={"required": _("请选择采纳或退回。")},
+    )
+    comment = forms.CharField(label=_("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,526 @@
+"""The plan as data: the notice, its goals, groups and tasks, the units responsible,
+their deadlines, and the ledger (台账) of work done.
+
+Organisations are one table, `Unit`: the city bureau and its sections, county bureaus,
+language offices, the college, the collective "市直学校" and every school. A school is a
+`Unit` of kind SCHOOL (see the `School` proxy) so that a user belongs to exactly one unit
+and scoping needs one rule, whatever kind of unit the user sits in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .scoping import ScopedQuerySet
+
+if TYPE_CHECKING:
+    from django.db.models.manager import RelatedManager
+
+
+class Stage(models.TextChoices):
+    """学段. Fixed by the national system, so an enum rather than a table."""
+
+    PRESCHOOL = "学前教育", _("学前教育")
+    PRIMARY = "小学", _("小学")
+    JUNIOR = "初中", _("初中")
+    SENIOR = "普通高中", _("普通高中")
+    VOCATIONAL = "中等职业教育", _("中等职业教育")
+    HIGHER = "高等教育", _("高等教育")
+
+
+class County(models.Model):
+    """A county-level division of 宣城. Codes change (广德县 341822 became 广德市 341882
+    in 2019), so the code history lives in `CountyCode` and `slug` is the stable key."""
+
+    slug = models.SlugField(_("标识"), unique=True)
+    name = models.CharField(_("简称"), max_length=20, help_text=_("不含县/区/市后缀的变化，如“广德”"))
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    codes: RelatedManager[CountyCode]
+
+    class Meta:
+        verbose_name = _("县市区")
+        verbose_name_plural = _("县市区")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.current_name()
+
+    def _current(self) -> CountyCode | None:
+        codes = list(self.codes.all())
+        current = [c for c in codes if c.is_current]
+        return (current or codes or [None])[-1]
+
+    def current_name(self) -> str:
+        code = self._current()
+        return code.name if code else self.name
+
+    def current_code(self) -> str:
+        code = self._current()
+        return code.code if code else ""
+
+
+class CountyCode(models.Model):
+    """One GB/T 2260 code of a county. Every code a county ever had stays valid for matching
+    (ID numbers keep the code they were issued under); dates are recorded when known and
+    left empty rather than guessed."""
+
+    county = models.ForeignKey(County, models.CASCADE, related_name="codes", verbose_name=_("县市区"))
+    code = models.CharField(_("行政区划代码"), max_length=6, unique=True)
+    name = models.CharField(_("名称"), max_length=20)
+    is_current = models.BooleanField(_("现行代码"), default=True)
+    valid_from = models.DateField(_("启用日期"), null=True, blank=True)
+    valid_to = models.DateField(_("停用日期"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("行政区划代码")
+        verbose_name_plural = _("行政区划代码")
+        ordering = ["county__order", "-is_current", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class UnitQuerySet(ScopedQuerySet["Unit"]):
+    scope_county_lookup = "county"
+    scope_unit_lookup = "pk"
+
+
+class Unit(models.Model):
+    class Kind(models.TextChoices):
+        CITY_BUREAU = "city_bureau", _("市教体局")
+        CITY_SECTION = "city_section", _("市局科室/直属单位")
+        CITY_OFFICE = "city_office", _("市级其他机构")
+        COUNTY_BUREAU = "county_bureau", _("县市区教体局")
+        COUNTY_OFFICE = "county_office", _("县市区语委办")
+        CITY_SCHOOLS = "city_schools", _("市直学校（集体）")
+        COLLEGE = "college", _("高等院校")
+        SCHOOL = "school", _("学校")
+
+    code = models.CharField(_("单位代码"), max_length=32, unique=True)
+    name = models.CharField(_("单位名称"), max_length=100, help_text=_("按文件写法，如“市教体局计财科”"))
+    short_name = models.CharField(_("简称"), max_length=50, blank=True)
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
+    county = models.ForeignKey(
+        County,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        verbose_name=_("所属县市区"),
+        help_text=_("市级单位和市直学校为空"),
+    )
+    parent = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级单位"),
+    )
+    order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("在用"), default=True)
+    # Only for schools.
+    school_code = models.CharField(
+        _("学校标识码"), max_length=20, unique=True, null=True, blank=True
+    )
+    stages = models.JSONField(_("学段"), default=list, blank=True)
+    is_city_run = models.BooleanField(_("市直"), default=False)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="school") | Q(school_code__isnull=True),
+                name="unit_school_code_only_for_schools",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def is_city_level(self) -> bool:
+        return self.kind in {self.Kind.CITY_BUREAU, self.Kind.CITY_SECTION, self.Kind.CITY_OFFICE}
+
+
+class SchoolManager(models.Manager["School"]):
+    def get_queryset(self) -> UnitQuerySet:
+        return UnitQuerySet(self.model, using=self._db).filter(kind=Unit.Kind.SCHOOL)
+
+    def for_user(self, user: Any) -> UnitQuerySet:
+        return self.get_queryset().for_user(user)
+
+
+class School(Unit):
+    """Schools are units of kind SCHOOL; this proxy gives them their own admin and manager."""
+
+    objects: ClassVar[SchoolManager] = SchoolManager()  # type: ignore[assignment]
+
+    class Meta:
+        proxy = True
+        verbose_name = _("学校")
+        verbose_name_plural = _("学校")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.kind = Unit.Kind.SCHOOL
+        super().save(*args, **kwargs)
+
+
+class User(AbstractUser):
+    """Every user belongs to one unit; what they may see follows from it."""
+
+    unit = models.ForeignKey(
+        Unit,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("所在单位"),
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+
+class Plan(models.Model):
+    """The notice and the plan it issues."""
+
+    doc_number = models.CharField(_("文号"), max_length=50, unique=True)
+    notice_title = models.CharField(_("通知标题"), max_length=200)
+    title = models.CharField(_("计划名称"), max_length=200)
+    issued_on = models.DateField(_("印发日期"))
+    published_on = models.DateField(_("发布日期"), null=True, blank=True)
+    issuer = models.CharField(_("发文单位"), max_length=100)
+    addressees = models.CharField(_("主送"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    guiding_principle = models.TextField(_("指导思想"))
+
+    goals: RelatedManager[Goal]
+    groups: RelatedManager[TaskGroup]
+
+    class Meta:
+        verbose_name = _("工作计划")
+        verbose_name_plural = _("工作计划")
+
+    def __str__(self) -> str:
+        return f"{self.doc_number} {self.title}"
+
+
+class Goal(models.Model):
+    plan = models.ForeignKey(Plan, models.CASCADE, related_name="goals", verbose_name=_("计划"))
+    number = models.PositiveSmallIntegerField(_("序号"))
+    text = models.TextField(_("目标内容"))
+
+    class Meta:
+        verbose_name = _("主要工作目标")
+        verbose_name_plural = _("主要工作目标")
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="goal_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number}、{self.text}"
+
+
+class TaskGroup(models.Model):
+    plan = models.ForeignKey(Plan, models.CASCADE, related_name="groups", verbose_name=_("计划"))
+    number = models.PositiveSmallIntegerField(_("序号"))
+    numeral = models.CharField(_("编号"), max_length=4, help_text=_("一 … 六"))
+    title = models.CharField(_("任务组名称"), max_length=200)
+    units_text = models.CharField(_("责任单位（原文）"), max_length=200, blank=True)
+
+    tasks: RelatedManager[Task]
+
+    class Meta:
+        verbose_name = _("任务组")
+        verbose_name_plural = _("任务组")
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="taskgroup_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"（{self.numeral}）{self.title}"
+
+
+class Task(models.Model):
+    group = models.ForeignKey(TaskGroup, models.CASCADE, related_name="tasks", verbose_name=_("任务组"))
+    number = models.PositiveSmallIntegerField(_("序号"))
+    text = models.TextField(_("任务内容"), help_text=_("文件原文，不含责任单位括注"))
+    units_text = models.CharField(
+        _("责任单位（原文）"),
+        max_length=200,
+        blank=True,
+        help_text=_("文件括注原文；任务2–8为空，沿用任务组的责任单位"),
+    )
+    cadence_text = models.CharField(_("完成时限"), max_length=100)
+    units = models.ManyToManyField(
+        Unit, through="Responsibility", related_name="tasks", verbose_name=_("责任单位")
+    )
+
+    responsibilities: RelatedManager[Responsibility]
+    deadlines: RelatedManager[Deadline]
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "number"], name="task_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}、{self.short_text}"
+
+    @property
+    def short_text(self) -> str:
+        first = self.text.split("。")[0]
+        return first if len(first) <= 40 else first[:40] + "…"
+
+
+class Responsibility(models.Model):
+    """A unit responsible for a task, in the document's order; `lead` marks the 牵头单位."""
+
+    task = models.ForeignKey(Task, models.CASCADE, related_name="responsibilities", verbose_name=_("任务"))
+    unit = models.ForeignKey(Unit, models.PROTECT, related_name="responsibilities", verbose_name=_("单位"))
+    lead = models.BooleanField(_("牵头"), default=False)
+    order = models.PositiveSmallIntegerField(_("顺序"))
+    source_text = models.CharField(
+        _("原文写法"), max_length=50, help_text=_("文件中的写法，如“各县市区教体局”")
+    )
+
+    class Meta:
+        verbose_name = _("责任分工")
+        verbose_name_plural = _("责任分工")
+        ordering = ["task__number", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "unit"], name="responsibility_unique_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task.number} {self.unit}{'（牵头）' if self.lead else ''}"
+
+
+class Deadline(models.Model):
+    """A dated deadline of a task. Rows, not code: an administrator edits them."""
+
+    class Kind(models.TextChoices):
+        SEMESTER = "semester", _("学期")
+        MONTHLY = "monthly", _("月度")
+        QUARTERLY = "quarterly", _("季度")
+        ANNUAL = "annual", _("年度")
+
+    task = models.ForeignKey(Task, models.CASCADE, related_name="deadlines", verbose_name=_("任务"))
+    kind = models.CharField(_("周期"), max_length=12, choices=Kind.choices)
+    label = models.CharField(_("名称"), max_length=100)
+    period_start = models.DateField(_("期间开始"))
+    period_end = models.DateField(_("期间结束"))
+    due_on = models.DateField(_("截止日期"))
+    stated_in_plan = models.BooleanField(
+        _("文件明确规定"),
+        default=False,
+        help_text=_("否：文件未写明日期，此为默认值，可修改"),
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("截止时限")
+        verbose_name_plural = _("截止时限")
+        ordering = ["due_on", "task__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "kind", "period_start"], name="deadline_unique_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"任务{self.task.number} {self.label}（{self.due_on:%Y-%m-%d}前）"
+
+
+class LedgerEntryQuerySet(ScopedQuerySet["LedgerEntry"]):
+    scope_county_lookup = "unit__county"
+    scope_unit_lookup = "unit"
+
+
+class LedgerEntry(models.Model):
+    """One report of progress by one unit on one task for one month.
+
+    Entries are never edited after submission: a returned entry stays as it was and the
+    correction is a new entry pointing at it through `revision_of`.
+    """
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("未开始")
+        IN_PROGRESS = "in_progress", _("进行中")
+        DONE = "done", _("已完成")
+        OVERDUE = "overdue", _("逾期")
+
+    class Review(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        ACCEPTED = "accepted", _("已采纳")
+        RETURNED = "returned", _("已退回")
+
+    task = models.ForeignKey(Task, models.PROTECT, related_name="ledger_entries", verbose_name=_("任务"))
+    unit = models.ForeignKey(Unit, models.PROTECT, related_name="ledger_entries", verbose_name=_("单位"))
+    period = models.DateField(_("月份"), help_text=_("该月第一天"))
+    status = models.CharField(_("进展状态"), max_length=12, choices=Status.choices)
+    narrative = models.TextField(_("工作情况"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("填报人")
+    )
+    submitted_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+    review = models.CharField(
+        _("审核状态"), max_length=10, choices=Review.choices, default=Review.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_comment = models.TextField(_("审核意见"), blank=True)
+    revision_of = models.OneToOneField(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="revision",
+        verbose_name=_("更正自"),
+    )
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    evidence: RelatedManager[LedgerEvidence]
+
+    class Meta:
+        verbose_name = _("台账记录")
+        verbose_name_plural = _("台账记录")
+        ordering = ["-period", "-submitted_at"]
+        permissions = [("review_ledgerentry", _("可审核台账记录"))]
+        indexes = [models.Index(fields=["task", "unit", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.task.number} {self.unit} {self.period:%Y-%m}"
+
+
+def evidence_path(instance: LedgerEvidence, filename: str) -> str:
+    # The stored name never reuses the uploader's file name: it may carry a path or script.
+    return f"evidence/{instance.entry.period:%Y}/{instance.entry_id}/{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S%f}"
+
+
+class LedgerEvidenceQuerySet(ScopedQuerySet["LedgerEvidence"]):
+    scope_county_lookup = "entry__unit__county"
+    scope_unit_lookup = "entry__unit"
+
+
+class LedgerEvidence(models.Model):
+    entry = models.ForeignKey(LedgerEntry, models.CASCADE, related_name="evidence", verbose_name=_("台账记录"))
+    file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    content_type = models.CharField(_("类型"), max_length=100, blank=True)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    objects = LedgerEvidenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+def upload_path(instance: Upload, filename: str) -> str:
+    return f"uploads/{dt.datetime.now(dt.UTC):%Y/%m}/{instance.sha256[:16]}-{dt.datetime.now(dt.UTC):%H%M%S%f}"
+
+
+class UploadQuerySet(ScopedQuerySet["Upload"]):
+    scope_county_lookup = "unit__county"
+    scope_unit_lookup = "unit"
+
+
+class Upload(models.Model):
+    """One spreadsheet uploaded for import, kept with its original file and its result.
+
+    An upload is validated in full first (state PREVIEWED, or REJECTED with every row
+    error); only a confirmed upload without errors is applied, in one transaction.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("已接收")
+        VALIDATING = "validating", _("校验中")
+        PREVIEWED = "previewed", _("待确认")
+        REJECTED = "rejected", _("已拒收")
+        APPLYING = "applying", _("导入中")
+        APPLIED = "applied", _("已导入")
+        CANCELLED = "cancelled", _("已取消")
+        FAILED = "failed", _("处理失败")
+
+    kind = models.CharField(_("表格类型"), max_length=30)
+    unit = models.ForeignKey(Unit, models.PROTECT, related_name="uploads", verbose_name=_("上传单位"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="uploads", verbose_name=_("上传人")
+    )
+    file = models.FileField(_("原始文件"), upload_to=upload_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("文件摘要"), max_length=64, db_index=True)
+    period = models.DateField(_("所属月份"), null=True, blank=True)
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.RECEIVED)
+    progress_done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    progress_total = models.PositiveIntegerField(_("总行数"), default=0)
+    progress_stage = models.CharField(_("处理阶段"), max_length=50, blank=True)
+    rows_total = models.PositiveIntegerField(_("数据行数"), default=0)
+    rows_accepted = models.PositiveIntegerField(_("可导入行数"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("有误行数"), default=0)
+    rows_skipped = models.PositiveIntegerField(_("重复跳过行数"), default=0)
+    file_error = models.TextField(_("文件错误"), blank=True)
+    errors = models.JSONField(_("行错误"), default=list, blank=True)
+    skipped = models.JSONField(_("跳过的行"), default=list, blank=True)
+    preview = models.JSONField(_("预览"), default=dict, blank=True)
+    result = models.JSONField(_("导入结果"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    validated_at = models.DateTimeField(_("校验时间"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("上传文件")
+        verbose_name_plural = _("上传文件")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_name}（{self.get_state_display()}）"
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 0 if self.state in {self.State.RECEIVED, self.State.VALIDATING} else 100
+        return min(100, int(self.progress_done * 100 / self.progress_total))
+
+    @property
+    def is_busy(self) -> bool:
+        return self.state in {self.State.RECEIVED, self.State.VALIDATING, self.State.APPLYING}

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xc_fupin.lib.export import xlsx_bytes
+
+from . import selectors, services
+from .clock import today
+from .forms import LedgerEntryForm, ReviewForm
+from .models import LedgerEntry, LedgerEvidence, Task
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _task_or_404(number: int) -> Task:
+    try:
+        return selectors.task_get(number)
+    except Task.DoesNotExist:
+        raise Http404(_("未找到任务 %(n)s：本计划只有第 1–22 项任务。") % {"n": number}) from None
+
+
+def _form_errors_from(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+@permission_required("tasks.view_task", raise_exception=True)
+def board(request: HttpRequest) -> HttpResponse:
+    day = today()
+    groups = selectors.plan_board(day)
+    return render(
+        request,
+        "tasks/board.html",
+        {
+            "plan": selectors.plan_current(),
+            "groups": groups,
+            "overdue_total": sum(r.overdue_count for g in groups for r in g.rows),
+        },
+    )
+
+
+@login_required
+@permission_required("tasks.view_task", raise_exception=True)
+def task_detail(request: HttpRequest, number: int) -> HttpResponse:
+    task = _task_or_404(number)
+    day = today()
+    (row,) = selectors.task_rows([task], day)
+    ledger = selectors.task_ledger(task, request.user)
+    units = [(state, ledger.get(state.unit.pk, [])) for state in row.units]
+    return render(
+        request,
+        "tasks/task_detail.html",
+        {
+            "task": task,
+            "row": row,
+            "units": units,
+            "can_report": bool(selectors.ledger_units_for(request.user, task)),
+            "can_review": selectors.user_may_review(request.user, task),
+            "review_form": ReviewForm(),
+        },
+    )
+
+
+@login_required
+def ledger_new(request: HttpRequest, number: int) -> HttpResponse:
+    task = _task_or_404(number)
+    units = selectors.ledger_units_for(request.user, task)
+    if not units:
+        messages.error(request, _("您所在单位不是任务%(n)s的责任单位，或您没有填报权限。") % {"n": number})
+        return redirect("tasks:task", number=number)
+    revision_of = None
+    if "revise" in request.GET:
+        revision_of = get_object_or_404(
+            LedgerEntry.objects.for_user(request.user), pk=request.GET["revise"], task=task
+        )
+    if request.method == "POST":
+        form = LedgerEntryForm(request.POST, request.FILES, units=units)
+        if form.is_valid():
+            try:
+                entry = services.ledger_entry_submit(
+                    user=request.user,
+                    task=task,
+                    unit=form.cleaned_data["unit"],
+                    period=form.cleaned_data["period"],
+                    status=form.cleaned_data["status"],
+                    narrative=form.cleaned_data["narrative"],
+                    files=form.cleaned_data["evidence"],
+                    revision_of=revision_of,
+                )
+            except ValidationError as exc:
+                _form_errors_from(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("已保存：%(unit)s %(month)s 任务%(n)s台账，等待审核。")
+                    % {"unit": entry.unit, "month": f"{entry.period:%Y年%m月}", "n": number},
+                )
+                return redirect("tasks:task", number=number)
+    else:
+        initial: dict[str, Any] = {"period": today().replace(day=1)}
+        if revision_of is not None:
+            initial.update(
+                unit=revision_of.unit_id,
+                period=revision_of.period,
+                status=revision_of.status,
+                narrative=revision_of.narrative,
+            )
+        form = LedgerEntryForm(initial=initial, units=units)
+    return render(
+        request,
+        "tasks/ledger_form.html",
+        {
+            "task": task,
+            "form": form,
+            "revision_of": revision_of,
+            "max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
+        },
+    )
+
+
+@login_required
+@require_POST
+def ledger_review(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(LedgerEntry.objects.for_user(request.user).select_related("task"), pk=pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择采纳或退回。"))
+        return redirect("tasks:task", number=entry.task.number)
+    try:
+        services.ledger_entry_review(
+            user=request.user,
+            entry=entry,
+            accept=form.cleaned_data["decision"] == "accept",
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        for msg in exc.messages:
+            messages.error(request, msg)
+    else:
+        messages.success(
+            request,
+            _("已采纳该记录。") if form.cleaned_data["decision"] == "accept" else _("已退回该记录，填报单位将看到审核意见。"),
+        )
+    return redirect(request.POST.get("next") or f"/tasks/{entry.task.number}/#unit-{entry.unit_id}")
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = get_object_or_404(LedgerEvidence.objects.for_user(request.user), pk=pk)
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name)
+
+
+@login_required
+def my_unit(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    return render(
+        request,
+        "tasks/my_unit.html",
+        {
+            "rows": selectors.my_tasks(user, today()),
+            "to_review": selectors.entries_to_review(user)[:50],
+            "returned": selectors.entries_returned(user),
+            "review_form": ReviewForm(),
+        },
+    )
+
+
+@login_required
+@permission_required("tasks.view_task", raise_exception=True)
+def plan_breakdown_xlsx(request: HttpRequest) -> HttpResponse:
+    data = xlsx_bytes([("任务分解表", selectors.BREAKDOWN_HEADERS, selectors.plan_breakdown_rows())])
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, "任务分解表.xlsx")
+    return response

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("宣城市教育助学脱贫工作管理")
+admin.site.site_title = _("教育助学脱贫")
+admin.site.index_title = _("后台管理")
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("subsidies/", include("subsidies.urls")),
+    path("dropout/", include("dropout.urls")),
+    path("", include("tasks.urls")),
+]
