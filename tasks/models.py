@@ -524,3 +524,80 @@ class Upload(models.Model):
     @property
     def is_busy(self) -> bool:
         return self.state in {self.State.RECEIVED, self.State.VALIDATING, self.State.APPLYING}
+
+
+class RosterSnapshot(models.Model):
+    """One delivery of the poverty office's roster (建档立卡人口数据库), as of a date."""
+
+    as_of = models.DateField(_("名册日期"))
+    source = models.CharField(_("来源"), max_length=100, default="扶贫部门建档立卡人口数据库")
+    upload = models.ForeignKey(
+        Upload, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("来自上传")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("建档立卡名册批次")
+        verbose_name_plural = _("建档立卡名册批次")
+        ordering = ["-as_of"]
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%Y-%m-%d} {self.source}"
+
+
+class RosterStudentQuerySet(ScopedQuerySet["RosterStudent"]):
+    scope_county_lookup = "county"
+    scope_unit_lookup = "school"
+
+
+class RosterStudent(models.Model):
+    """A registered poor-family student (建档立卡贫困家庭学生), one row per resident ID.
+
+    The roster is master data shared by subsidies (who is owed aid) and dropout control
+    (who is flagged first), and those two apps never import each other, so it lives here
+    beside units and schools. `county` is the school's county, or the household county
+    when the school is unknown: it is what scoping filters on.
+    """
+
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=[("男", "男"), ("女", "女")])
+    birth_date = models.DateField(_("出生日期"))
+    household_county = models.ForeignKey(
+        County, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("户籍县区")
+    )
+    county = models.ForeignKey(
+        County, models.PROTECT, null=True, blank=True, related_name="roster_students", verbose_name=_("管理县区")
+    )
+    school = models.ForeignKey(
+        Unit,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="roster_students",
+        limit_choices_to={"kind": Unit.Kind.SCHOOL},
+        verbose_name=_("就读学校"),
+    )
+    stage = models.CharField(_("学段"), max_length=12, choices=Stage.choices)
+    grade = models.CharField(_("年级"), max_length=20, blank=True)
+    boarding = models.BooleanField(_("寄宿"), default=False)
+    snapshot = models.ForeignKey(
+        RosterSnapshot, models.PROTECT, related_name="students", verbose_name=_("名册批次")
+    )
+    is_active = models.BooleanField(_("在册"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = RosterStudentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("建档立卡学生")
+        verbose_name_plural = _("建档立卡学生名册")
+        ordering = ["county__order", "school__order", "id_number"]
+        indexes = [
+            models.Index(fields=["county", "stage"]),
+            models.Index(fields=["school"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.id_number[:4]}…{self.id_number[-4:]}）"
