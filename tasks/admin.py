@@ -17,10 +17,12 @@ from .models import (
     LedgerEvidence,
     Plan,
     Responsibility,
+    RosterSnapshot,
     School,
     Task,
     TaskGroup,
     Unit,
+    Upload,
     User,
 )
 from .scoping import ScopedQuerySet
@@ -64,7 +66,18 @@ class SchoolAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "school_code", "county", "is_city_run", "stages", "is_active"]
     list_filter = ["county", "is_city_run", "is_active"]
     search_fields = ["name", "school_code"]
-    fields = ["school_code", "name", "short_name", "code", "county", "is_city_run", "stages", "parent", "order", "is_active"]
+    fields = [
+        "school_code",
+        "name",
+        "short_name",
+        "code",
+        "county",
+        "is_city_run",
+        "stages",
+        "parent",
+        "order",
+        "is_active",
+    ]
     autocomplete_fields = ["parent"]
 
 
@@ -136,7 +149,7 @@ class DeadlineAdmin(admin.ModelAdmin):
 class LedgerEvidenceInline(admin.TabularInline):
     model = LedgerEvidence
     extra = 0
-    readonly_fields = ["original_name", "size", "content_type", "uploaded_at"]
+    readonly_fields = ("original_name", "size", "content_type", "uploaded_at")
     fields = readonly_fields
 
 
@@ -154,3 +167,32 @@ class LedgerEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The ledger is a record of what was reported: only superusers may remove entries.
         return bool(request.user.is_superuser)
+
+
+@admin.register(Upload)
+class UploadAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "original_name",
+        "kind",
+        "unit",
+        "uploaded_by",
+        "state",
+        "rows_total",
+        "rows_rejected",
+        "created_at",
+    ]
+    list_filter = ["kind", "state", "unit__county"]
+    search_fields = ["original_name", "sha256", "unit__name"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Upload._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Uploads enter through the validated pipeline (/uploads/ or import_sheet), never here.
+        return False
+
+
+@admin.register(RosterSnapshot)
+class RosterSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["as_of", "source", "upload", "created_at"]
+    date_hierarchy = "as_of"
+    search_fields = ["source", "note"]

@@ -112,7 +112,9 @@ def _ledger(users: dict[str, User]) -> int:
         LedgerEntry.Status.IN_PROGRESS: "正在推进，已完成摸底排查，下月完成汇总。",
         LedgerEntry.Status.NOT_STARTED: "本月尚未启动，已列入下月工作计划。",
     }
-    for resp in Responsibility.objects.select_related("task", "unit").filter(task__number__in=[1, 3, 5, 9, 17, 22]):
+    for resp in Responsibility.objects.select_related("task", "unit").filter(
+        task__number__in=[1, 3, 5, 9, 17, 22]
+    ):
         author = by_unit.get(resp.unit_id)
         if author is None:
             continue
@@ -120,7 +122,12 @@ def _ledger(users: dict[str, User]) -> int:
             if rng.random() < 0.25:
                 continue
             status = rng.choice(
-                [LedgerEntry.Status.DONE, LedgerEntry.Status.DONE, LedgerEntry.Status.IN_PROGRESS, LedgerEntry.Status.NOT_STARTED]
+                [
+                    LedgerEntry.Status.DONE,
+                    LedgerEntry.Status.DONE,
+                    LedgerEntry.Status.IN_PROGRESS,
+                    LedgerEntry.Status.NOT_STARTED,
+                ]
             )
             entry = LedgerEntry.objects.create(
                 task=resp.task,
@@ -131,10 +138,14 @@ def _ledger(users: dict[str, User]) -> int:
                 submitted_by=author,
             )
             # auto_now_add stamps today's date; the demo tells the story of 2019.
-            LedgerEntry.objects.filter(pk=entry.pk).update(submitted_at=_at(month + 1, 2 + rng.randrange(4)))
+            LedgerEntry.objects.filter(pk=entry.pk).update(
+                submitted_at=_at(month + 1, 2 + rng.randrange(4))
+            )
             made += 1
     reviewer = users["reviewer"]
-    for entry in LedgerEntry.objects.exclude(submitted_by=reviewer).filter(period__lt=dt.date(2019, 5, 1)):
+    for entry in LedgerEntry.objects.exclude(submitted_by=reviewer).filter(
+        period__lt=dt.date(2019, 5, 1)
+    ):
         returned = rng.random() < 0.1
         entry.review = LedgerEntry.Review.RETURNED if returned else LedgerEntry.Review.ACCEPTED
         entry.review_comment = "请补充佐证材料（会议纪要或发放表）。" if returned else ""
@@ -153,4 +164,6 @@ def seed(stdout: Any) -> None:
     schools = _schools()
     users = _users()
     made = _ledger(users)
-    stdout.write(f"演示数据：{len(schools)} 所学校，{len(users)} 个演示账号，新增台账记录 {made} 条。")
+    stdout.write(
+        f"演示数据：{len(schools)} 所学校，{len(users)} 个演示账号，新增台账记录 {made} 条。"
+    )

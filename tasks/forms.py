@@ -48,7 +48,10 @@ class LedgerEntryForm(forms.Form):
     status = forms.ChoiceField(
         label=_("进展状态"),
         choices=[("", "——请选择——"), *LedgerEntry.Status.choices],
-        error_messages={"required": _("请选择进展状态。"), "invalid_choice": _("进展状态不在可选范围内。")},
+        error_messages={
+            "required": _("请选择进展状态。"),
+            "invalid_choice": _("进展状态不在可选范围内。"),
+        },
     )
     narrative = forms.CharField(
         label=_("工作情况"),
@@ -78,4 +81,6 @@ class ReviewForm(forms.Form):
         choices=[("accept", _("采纳")), ("return", _("退回"))],
         error_messages={"required": _("请选择采纳或退回。")},
     )
-    comment = forms.CharField(label=_("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -127,7 +127,9 @@ def get_spec(key: str) -> ImportSpec:
     try:
         return _REGISTRY[key]
     except KeyError:
-        raise LookupError(f"未知的表格类型：{key}（可选：{'、'.join(sorted(_REGISTRY))}）") from None
+        raise LookupError(
+            f"未知的表格类型：{key}（可选：{'、'.join(sorted(_REGISTRY))}）"
+        ) from None
 
 
 def all_specs() -> list[ImportSpec]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from .scoping import ScopedQuerySet
 
 if TYPE_CHECKING:
-    from django.db.models.manager import RelatedManager
+    from django.db.models.fields.related_descriptors import RelatedManager
 
 
 class Stage(models.TextChoices):
@@ -40,7 +40,9 @@ class County(models.Model):
     in 2019), so the code history lives in `CountyCode` and `slug` is the stable key."""
 
     slug = models.SlugField(_("标识"), unique=True)
-    name = models.CharField(_("简称"), max_length=20, help_text=_("不含县/区/市后缀的变化，如“广德”"))
+    name = models.CharField(
+        _("简称"), max_length=20, help_text=_("不含县/区/市后缀的变化，如“广德”")
+    )
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     codes: RelatedManager[CountyCode]
@@ -56,7 +58,7 @@ class County(models.Model):
     def _current(self) -> CountyCode | None:
         codes = list(self.codes.all())
         current = [c for c in codes if c.is_current]
-        return (current or codes or [None])[-1]
+        return (current or codes)[-1] if codes else None
 
     def current_name(self) -> str:
         code = self._current()
@@ -72,7 +74,9 @@ class CountyCode(models.Model):
     (ID numbers keep the code they were issued under); dates are recorded when known and
     left empty rather than guessed."""
 
-    county = models.ForeignKey(County, models.CASCADE, related_name="codes", verbose_name=_("县市区"))
+    county = models.ForeignKey(
+        County, models.CASCADE, related_name="codes", verbose_name=_("县市区")
+    )
     code = models.CharField(_("行政区划代码"), max_length=6, unique=True)
     name = models.CharField(_("名称"), max_length=20)
     is_current = models.BooleanField(_("现行代码"), default=True)
@@ -106,7 +110,9 @@ class Unit(models.Model):
         SCHOOL = "school", _("学校")
 
     code = models.CharField(_("单位代码"), max_length=32, unique=True)
-    name = models.CharField(_("单位名称"), max_length=100, help_text=_("按文件写法，如“市教体局计财科”"))
+    name = models.CharField(
+        _("单位名称"), max_length=100, help_text=_("按文件写法，如“市教体局计财科”")
+    )
     short_name = models.CharField(_("简称"), max_length=50, blank=True)
     kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
     county = models.ForeignKey(
@@ -161,10 +167,10 @@ class Unit(models.Model):
 
 
 class SchoolManager(models.Manager["School"]):
-    def get_queryset(self) -> UnitQuerySet:
+    def get_queryset(self) -> Any:
         return UnitQuerySet(self.model, using=self._db).filter(kind=Unit.Kind.SCHOOL)
 
-    def for_user(self, user: Any) -> UnitQuerySet:
+    def for_user(self, user: Any) -> Any:
         return self.get_queryset().for_user(user)
 
 
@@ -195,7 +201,7 @@ class User(AbstractUser):
         verbose_name=_("所在单位"),
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
 
@@ -233,7 +239,9 @@ class Goal(models.Model):
         verbose_name = _("主要工作目标")
         verbose_name_plural = _("主要工作目标")
         ordering = ["number"]
-        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="goal_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="goal_unique_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.number}、{self.text}"
@@ -261,7 +269,9 @@ class TaskGroup(models.Model):
 
 
 class Task(models.Model):
-    group = models.ForeignKey(TaskGroup, models.CASCADE, related_name="tasks", verbose_name=_("任务组"))
+    group = models.ForeignKey(
+        TaskGroup, models.CASCADE, related_name="tasks", verbose_name=_("任务组")
+    )
     number = models.PositiveSmallIntegerField(_("序号"))
     text = models.TextField(_("任务内容"), help_text=_("文件原文，不含责任单位括注"))
     units_text = models.CharField(
@@ -271,7 +281,7 @@ class Task(models.Model):
         help_text=_("文件括注原文；任务2–8为空，沿用任务组的责任单位"),
     )
     cadence_text = models.CharField(_("完成时限"), max_length=100)
-    units = models.ManyToManyField(
+    units: models.ManyToManyField[Unit, Responsibility] = models.ManyToManyField(
         Unit, through="Responsibility", related_name="tasks", verbose_name=_("责任单位")
     )
 
@@ -298,8 +308,12 @@ class Task(models.Model):
 class Responsibility(models.Model):
     """A unit responsible for a task, in the document's order; `lead` marks the 牵头单位."""
 
-    task = models.ForeignKey(Task, models.CASCADE, related_name="responsibilities", verbose_name=_("任务"))
-    unit = models.ForeignKey(Unit, models.PROTECT, related_name="responsibilities", verbose_name=_("单位"))
+    task = models.ForeignKey(
+        Task, models.CASCADE, related_name="responsibilities", verbose_name=_("任务")
+    )
+    unit = models.ForeignKey(
+        Unit, models.PROTECT, related_name="responsibilities", verbose_name=_("单位")
+    )
     lead = models.BooleanField(_("牵头"), default=False)
     order = models.PositiveSmallIntegerField(_("顺序"))
     source_text = models.CharField(
@@ -377,8 +391,12 @@ class LedgerEntry(models.Model):
         ACCEPTED = "accepted", _("已采纳")
         RETURNED = "returned", _("已退回")
 
-    task = models.ForeignKey(Task, models.PROTECT, related_name="ledger_entries", verbose_name=_("任务"))
-    unit = models.ForeignKey(Unit, models.PROTECT, related_name="ledger_entries", verbose_name=_("单位"))
+    task = models.ForeignKey(
+        Task, models.PROTECT, related_name="ledger_entries", verbose_name=_("任务")
+    )
+    unit = models.ForeignKey(
+        Unit, models.PROTECT, related_name="ledger_entries", verbose_name=_("单位")
+    )
     period = models.DateField(_("月份"), help_text=_("该月第一天"))
     status = models.CharField(_("进展状态"), max_length=12, choices=Status.choices)
     narrative = models.TextField(_("工作情况"))
@@ -434,7 +452,9 @@ class LedgerEvidenceQuerySet(ScopedQuerySet["LedgerEvidence"]):
 
 
 class LedgerEvidence(models.Model):
-    entry = models.ForeignKey(LedgerEntry, models.CASCADE, related_name="evidence", verbose_name=_("台账记录"))
+    entry = models.ForeignKey(
+        LedgerEntry, models.CASCADE, related_name="evidence", verbose_name=_("台账记录")
+    )
     file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
     original_name = models.CharField(_("原文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小（字节）"))
@@ -478,7 +498,9 @@ class Upload(models.Model):
         FAILED = "failed", _("处理失败")
 
     kind = models.CharField(_("表格类型"), max_length=30)
-    unit = models.ForeignKey(Unit, models.PROTECT, related_name="uploads", verbose_name=_("上传单位"))
+    unit = models.ForeignKey(
+        Unit, models.PROTECT, related_name="uploads", verbose_name=_("上传单位")
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="uploads", verbose_name=_("上传人")
     )
@@ -487,7 +509,9 @@ class Upload(models.Model):
     size = models.PositiveBigIntegerField(_("大小（字节）"))
     sha256 = models.CharField(_("文件摘要"), max_length=64, db_index=True)
     period = models.DateField(_("所属月份"), null=True, blank=True)
-    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.RECEIVED)
+    state = models.CharField(
+        _("状态"), max_length=12, choices=State.choices, default=State.RECEIVED
+    )
     progress_done = models.PositiveIntegerField(_("已处理行数"), default=0)
     progress_total = models.PositiveIntegerField(_("总行数"), default=0)
     progress_stage = models.CharField(_("处理阶段"), max_length=50, blank=True)
@@ -568,7 +592,12 @@ class RosterStudent(models.Model):
         County, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("户籍县区")
     )
     county = models.ForeignKey(
-        County, models.PROTECT, null=True, blank=True, related_name="roster_students", verbose_name=_("管理县区")
+        County,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="roster_students",
+        verbose_name=_("管理县区"),
     )
     school = models.ForeignKey(
         Unit,

@@ -52,11 +52,15 @@ def user_scope(user: Any) -> Scope:
 
 
 def _compute_scope(user: Any) -> Scope:
-    from .models import Unit
-
     if user.is_superuser:
         return EVERYTHING
-    unit: Unit | None = user.unit
+    return unit_scope(user.unit)
+
+
+def unit_scope(unit: Unit | None) -> Scope:
+    """What a member of `unit` may see (also used by commands acting for a unit)."""
+    from .models import Unit
+
     if unit is None or not unit.is_active:
         return NOTHING
     kind = unit.kind
@@ -66,7 +70,9 @@ def _compute_scope(user: Any) -> Scope:
         return Scope(county_id=unit.county_id)
     if kind == Unit.Kind.CITY_SCHOOLS:
         ids = set(
-            Unit.objects.filter(kind=Unit.Kind.SCHOOL, is_city_run=True).values_list("pk", flat=True)
+            Unit.objects.filter(kind=Unit.Kind.SCHOOL, is_city_run=True).values_list(
+                "pk", flat=True
+            )
         )
         return Scope(unit_ids=frozenset(ids | {unit.pk}))
     return Scope(unit_ids=frozenset({unit.pk}))

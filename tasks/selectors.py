@@ -22,8 +22,10 @@ def ledger_units_for(user: Any, task: Task) -> list[Unit]:
     """
     if not user.is_authenticated or not user.has_perm("tasks.add_ledgerentry"):
         return []
-    units = Unit.objects.for_user(user).filter(responsibilities__task=task).order_by(
-        "responsibilities__order"
+    units = (
+        Unit.objects.for_user(user)
+        .filter(responsibilities__task=task)
+        .order_by("responsibilities__order")
     )
     if user_scope(user).sees_all and not user.is_superuser:
         units = units.filter(pk=user.unit_id)
@@ -93,19 +95,26 @@ def _is_done_for(entries: list[LedgerEntry], deadline: Deadline) -> bool:
     )
 
 
-def overdue_deadlines(entries: list[LedgerEntry], deadlines: Iterable[Deadline], today: dt.date) -> list[Deadline]:
+def overdue_deadlines(
+    entries: list[LedgerEntry], deadlines: Iterable[Deadline], today: dt.date
+) -> list[Deadline]:
     """Deadlines that have passed with no completed (and not returned) entry for their period."""
     return [d for d in deadlines if d.due_on < today and not _is_done_for(entries, d)]
 
 
 def _task_queryset() -> QuerySet[Task]:
     return Task.objects.select_related("group").prefetch_related(
-        Prefetch("responsibilities", queryset=Responsibility.objects.select_related("unit").order_by("order")),
+        Prefetch(
+            "responsibilities",
+            queryset=Responsibility.objects.select_related("unit").order_by("order"),
+        ),
         Prefetch("deadlines", queryset=Deadline.objects.order_by("due_on")),
     )
 
 
-def task_rows(tasks: Iterable[Task], today: dt.date, *, unit_ids: set[int] | None = None) -> list[TaskRow]:
+def task_rows(
+    tasks: Iterable[Task], today: dt.date, *, unit_ids: set[int] | None = None
+) -> list[TaskRow]:
     """Each task with each responsible unit's latest entry, overdue deadlines and the next deadline."""
     tasks = list(tasks)
     entries: dict[tuple[int, int], list[LedgerEntry]] = defaultdict(list)
@@ -187,7 +196,12 @@ def my_tasks(user: Any, today: dt.date) -> list[TaskRow]:
     if scope.sees_all:
         units = units.filter(pk=user.unit_id)
     unit_ids = set(units.values_list("pk", flat=True))
-    tasks = _task_queryset().filter(responsibilities__unit_id__in=unit_ids).distinct().order_by("number")
+    tasks = (
+        _task_queryset()
+        .filter(responsibilities__unit_id__in=unit_ids)
+        .distinct()
+        .order_by("number")
+    )
     return task_rows(tasks, today, unit_ids=unit_ids)
 
 
@@ -197,10 +211,16 @@ def entries_to_review(user: Any) -> QuerySet[LedgerEntry]:
     if user.is_superuser or user.has_perm("tasks.review_ledgerentry"):
         pass
     elif user.unit_id:
-        qs = qs.filter(task__responsibilities__unit_id=user.unit_id, task__responsibilities__lead=True)
+        qs = qs.filter(
+            task__responsibilities__unit_id=user.unit_id, task__responsibilities__lead=True
+        )
     else:
         return qs.none()
-    return qs.exclude(submitted_by=user).select_related("task", "unit", "submitted_by").order_by("submitted_at")
+    return (
+        qs.exclude(submitted_by=user)
+        .select_related("task", "unit", "submitted_by")
+        .order_by("submitted_at")
+    )
 
 
 def entries_returned(user: Any) -> QuerySet[LedgerEntry]:

@@ -32,7 +32,6 @@ from .models import (
     TaskGroup,
     Unit,
 )
-from .roles import ROLE_PERMISSIONS
 from .selectors import ledger_units_for, user_may_review
 
 PLAN_FILE = Path(settings.BASE_DIR) / "fixtures" / "plan_2019.json"
@@ -87,7 +86,9 @@ def plan_load(*, path: Path = PLAN_FILE) -> LoadResult:
 
     counties: dict[str, County] = {}
     for c in data["counties"]:
-        county = _upsert(result, County, {"slug": c["slug"]}, {"name": c["name"], "order": c["order"]})
+        county = _upsert(
+            result, County, {"slug": c["slug"]}, {"name": c["name"], "order": c["order"]}
+        )
         counties[c["slug"]] = county
         for code in c["codes"]:
             _upsert(
@@ -188,17 +189,55 @@ def plan_load(*, path: Path = PLAN_FILE) -> LoadResult:
     return result
 
 
-def _role_modules() -> list[dict[str, list[str]]]:
+def app_modules(name: str) -> list[Any]:
+    """`<app>.<name>` of every project app that has one (roles, schedules, demo …)."""
     found = []
     for config in apps.get_app_configs():
         if not config.path.startswith(str(settings.BASE_DIR)):
             continue
         try:
-            module = importlib.import_module(f"{config.name}.roles")
-        except ModuleNotFoundError:
-            continue
-        found.append(getattr(module, "ROLE_PERMISSIONS", {}))
+            found.append(importlib.import_module(f"{config.name}.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.{name}":
+                raise
     return found
+
+
+def _role_modules() -> list[dict[str, list[str]]]:
+    return [getattr(m, "ROLE_PERMISSIONS", {}) for m in app_modules("roles")]
+
+
+@transaction.atomic
+def schedules_sync() -> int:
+    """Create the periodic jobs the apps' schedules.py list, in Asia/Shanghai time.
+
+    Only missing rows are created: schedules an administrator changed stay as they are.
+    Returns how many were created.
+    """
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    created = 0
+    for module in app_modules("schedules"):
+        for item in getattr(module, "SCHEDULES", []):
+            if PeriodicTask.objects.filter(name=item["name"]).exists():
+                continue
+            cron = {
+                "minute": "0",
+                "hour": "*",
+                "day_of_week": "*",
+                "day_of_month": "*",
+                "month_of_year": "*",
+            }
+            cron.update(item["crontab"])
+            crontab, _c = CrontabSchedule.objects.get_or_create(timezone=settings.TIME_ZONE, **cron)
+            PeriodicTask.objects.create(
+                name=item["name"],
+                task=item["task"],
+                crontab=crontab,
+                kwargs=json.dumps(item.get("kwargs", {})),
+            )
+            created += 1
+    return created
 
 
 @transaction.atomic
@@ -212,15 +251,17 @@ def roles_sync() -> dict[str, int]:
         for role, perms in table.items():
             wanted.setdefault(role, set()).update(perms)
     counts = {}
-    for role, perms in wanted.items():
+    for role, wanted_perms in wanted.items():
         group, _created = Group.objects.get_or_create(name=role)
-        if "*" in perms:
+        if "*" in wanted_perms:
             qs = Permission.objects.all()
         else:
-            pairs = [p.split(".", 1) for p in perms]
+            pairs = [p.split(".", 1) for p in sorted(wanted_perms)]
             qs = Permission.objects.none()
             for app_label, codename in pairs:
-                one = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+                one = Permission.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                )
                 if not one.exists():
                     raise LookupError(f"unknown permission {app_label}.{codename} for role {role}")
                 qs = qs | one
@@ -235,7 +276,9 @@ def _check_evidence(files: Sequence[UploadedFile]) -> None:
         if f.size is not None and f.size > limit:
             raise ValidationError(
                 {
-                    "evidence": _("佐证材料“%(name)s”大小为 %(size).1f MB，超过上限 %(limit).0f MB。")
+                    "evidence": _(
+                        "佐证材料“%(name)s”大小为 %(size).1f MB，超过上限 %(limit).0f MB。"
+                    )
                     % {"name": f.name, "size": f.size / 1048576, "limit": limit / 1048576}
                 }
             )
@@ -261,7 +304,12 @@ def ledger_entry_submit(
     saved.
     """
     if unit not in ledger_units_for(user, task):
-        raise ValidationError({"unit": _("您无权为“%(unit)s”填报任务%(n)s的台账。") % {"unit": unit, "n": task.number}})
+        raise ValidationError(
+            {
+                "unit": _("您无权为“%(unit)s”填报任务%(n)s的台账。")
+                % {"unit": unit, "n": task.number}
+            }
+        )
     if status not in LedgerEntry.Status.values:
         raise ValidationError({"status": _("请选择进展状态。")})
     if not narrative.strip():
@@ -298,7 +346,9 @@ def ledger_entry_submit(
     return entry
 
 
-def ledger_entry_review(*, user: Any, entry: LedgerEntry, accept: bool, comment: str = "") -> LedgerEntry:
+def ledger_entry_review(
+    *, user: Any, entry: LedgerEntry, accept: bool, comment: str = ""
+) -> LedgerEntry:
     """Accept a pending entry, or return it with a comment.
 
     Claims the entry with a conditional update, so two reviewers cannot both decide it.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import upload_views, views
 
 app_name = "tasks"
 
@@ -14,4 +14,12 @@ urlpatterns = [
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
     path("mine/", views.my_unit, name="mine"),
     path("plan/breakdown.xlsx", views.plan_breakdown_xlsx, name="breakdown_xlsx"),
+    path("uploads/", upload_views.upload_list, name="uploads"),
+    path("uploads/<int:pk>/", upload_views.upload_detail, name="upload"),
+    path("uploads/<int:pk>/status.json", upload_views.upload_status, name="upload_status"),
+    path("uploads/<int:pk>/confirm/", upload_views.upload_confirm, name="upload_confirm"),
+    path("uploads/<int:pk>/cancel/", upload_views.upload_cancel, name="upload_cancel"),
+    path("uploads/<int:pk>/file/", upload_views.upload_file, name="upload_file"),
+    path("uploads/<int:pk>/errors.xlsx", upload_views.upload_errors_xlsx, name="upload_errors"),
+    path("uploads/template/<slug:kind>.xlsx", upload_views.upload_template, name="upload_template"),
 ]

@@ -80,7 +80,9 @@ def ledger_new(request: HttpRequest, number: int) -> HttpResponse:
     task = _task_or_404(number)
     units = selectors.ledger_units_for(request.user, task)
     if not units:
-        messages.error(request, _("您所在单位不是任务%(n)s的责任单位，或您没有填报权限。") % {"n": number})
+        messages.error(
+            request, _("您所在单位不是任务%(n)s的责任单位，或您没有填报权限。") % {"n": number}
+        )
         return redirect("tasks:task", number=number)
     revision_of = None
     if "revise" in request.GET:
@@ -135,7 +137,9 @@ def ledger_new(request: HttpRequest, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def ledger_review(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = get_object_or_404(LedgerEntry.objects.for_user(request.user).select_related("task"), pk=pk)
+    entry = get_object_or_404(
+        LedgerEntry.objects.for_user(request.user).select_related("task"), pk=pk
+    )
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择采纳或退回。"))
@@ -153,7 +157,9 @@ def ledger_review(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("已采纳该记录。") if form.cleaned_data["decision"] == "accept" else _("已退回该记录，填报单位将看到审核意见。"),
+            _("已采纳该记录。")
+            if form.cleaned_data["decision"] == "accept"
+            else _("已退回该记录，填报单位将看到审核意见。"),
         )
     return redirect(request.POST.get("next") or f"/tasks/{entry.task.number}/#unit-{entry.unit_id}")
 
@@ -161,7 +167,9 @@ def ledger_review(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(LedgerEvidence.objects.for_user(request.user), pk=pk)
-    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name)
+    return FileResponse(
+        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name
+    )
 
 
 @login_required
@@ -182,7 +190,9 @@ def my_unit(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("tasks.view_task", raise_exception=True)
 def plan_breakdown_xlsx(request: HttpRequest) -> HttpResponse:
-    data = xlsx_bytes([("任务分解表", selectors.BREAKDOWN_HEADERS, selectors.plan_breakdown_rows())])
+    data = xlsx_bytes(
+        [("任务分解表", selectors.BREAKDOWN_HEADERS, selectors.plan_breakdown_rows())]
+    )
     response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, "任务分解表.xlsx")
+    response["Content-Disposition"] = content_disposition_header(True, "任务分解表.xlsx") or ""
     return response

@@ -86,3 +86,96 @@ def school_staff(xuanzhou_school: Any) -> Any:
 @pytest.fixture
 def admin_user(plan: None) -> Any:
     return make_user("admin", "city", roles.ADMINISTRATOR, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def live_worker(transactional_db: Any, settings: Any, tmp_path: Any) -> Any:
+    """A real Celery worker process on the real Redis broker and the test database.
+
+    Jobs sent with .delay()/apply_async() from the test are executed by that process.
+    Skips unless CELERY_BROKER_URL is redis:// and the database is PostgreSQL (a worker
+    in another process cannot see SQLite's in-memory test database).
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from django.db import connection
+
+    from xc_fupin.celery_app import app
+
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis://") or connection.vendor != "postgresql":
+        if os.environ.get("XC_REQUIRE_BROKER"):
+            pytest.fail(
+                "live_worker needs CELERY_BROKER_URL=redis://… and DATABASE_URL=postgres://…"
+            )
+        pytest.skip("needs a Redis broker and PostgreSQL")
+    db = connection.settings_dict
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    log = tmp_path / "worker.log"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "xc_fupin",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "-l",
+            "INFO",
+            "-n",
+            f"{queue}@%h",
+        ],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    old_queue = app.conf.task_default_queue
+
+    def route_to(name: str) -> None:
+        # Celery caches its queues and router on first use; drop them so sends follow.
+        app.conf.task_default_queue = name
+        for attr in ("default_queue", "queues", "router"):
+            app.amqp.__dict__.pop(attr, None)
+
+    route_to(queue)
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("Celery worker did not start:\n" + log.read_text())
+        time.sleep(0.2)
+    proc.log_path = log  # type: ignore[attr-defined]
+    try:
+        yield proc
+    finally:
+        route_to(old_queue)
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
+    """Poll until predicate() is truthy (for work done by another process)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for the worker")
+        time.sleep(0.3)

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 
-from tasks import roles
 from tasks.models import County, LedgerEntry, School, Task, Unit, User
 
 PASSWORD = "pw-for-tests-only"
@@ -21,7 +20,9 @@ def make_user(username: str, unit_code: str, role: str, **extra: Any) -> User:
     return user
 
 
-def make_school(county_slug: str | None, name: str, code: str, stages: list[str] | None = None) -> School:
+def make_school(
+    county_slug: str | None, name: str, code: str, stages: list[str] | None = None
+) -> School:
     county = County.objects.get(slug=county_slug) if county_slug else None
     return School.objects.create(
         code=f"school-{code}",
@@ -33,7 +34,15 @@ def make_school(county_slug: str | None, name: str, code: str, stages: list[str]
     )
 
 
-def make_entry(task_number: int, unit_code: str, author: User, *, month: int = 5, status: str = "done", **extra: Any) -> LedgerEntry:
+def make_entry(
+    task_number: int,
+    unit_code: str,
+    author: User,
+    *,
+    month: int = 5,
+    status: str = "done",
+    **extra: Any,
+) -> LedgerEntry:
     return LedgerEntry.objects.create(
         task=Task.objects.get(number=task_number),
         unit=Unit.objects.get(code=unit_code),

@@ -34,7 +34,9 @@ def test_the_board_lists_22_tasks_in_six_groups_with_their_units(leader: Any) ->
 
 
 @time_machine.travel(dt.datetime(2019, 6, 16, 9, 0, tzinfo=SHANGHAI), tick=False)
-def test_the_day_after_the_spring_deadline_unreported_units_show_overdue(xuanzhou_staff: Any, leader: Any) -> None:
+def test_the_day_after_the_spring_deadline_unreported_units_show_overdue(
+    xuanzhou_staff: Any, leader: Any
+) -> None:
     # 宣州区 reported task 3 done for the spring semester; the others did not.
     make_entry(3, "xuanzhou-jtj", xuanzhou_staff, month=6, status="done")
     page = login(leader).get("/").content.decode()
@@ -69,7 +71,9 @@ def test_the_breakdown_table_downloads_as_xlsx(leader: Any) -> None:
     assert len(rows) == 23
     one = rows[1]
     assert one[0] == 1 and one[3] == "市教体局党委"
-    assert one[4].startswith("市教体局计财科、市教体局基教科、") and one[4].endswith("宁国市教体局、市直学校")
+    assert one[4].startswith("市教体局计财科、市教体局基教科、") and one[4].endswith(
+        "宁国市教体局、市直学校"
+    )
     three = rows[3]
     assert "春季学期6月15日前" in three[5]
 

@@ -10,13 +10,40 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tasks.models import County, CountyCode, Deadline, Goal, Plan, Responsibility, Task, TaskGroup, Unit
+from tasks.models import (
+    County,
+    CountyCode,
+    Deadline,
+    Goal,
+    Plan,
+    Responsibility,
+    Task,
+    TaskGroup,
+    Unit,
+)
 from tasks.services import plan_load
 
-SOURCE = (Path(__file__).resolve().parents[2] / "fixtures" / "plan_2019_source.txt").read_text(encoding="utf-8")
+SOURCE = (Path(__file__).resolve().parents[2] / "fixtures" / "plan_2019_source.txt").read_text(
+    encoding="utf-8"
+)
 SOURCE_LINES = {line.strip() for line in SOURCE.splitlines() if line.strip()}
-COUNTIES = ["宣州区教体局", "郎溪县教体局", "广德市教体局", "泾县教体局", "绩溪县教体局", "旌德县教体局", "宁国市教体局"]
-SECTIONS = ["市教体局计财科", "市教体局基教科", "市教体局人事科", "市教体局职成教科", "市电教馆", "市教育技术中心"]
+COUNTIES = [
+    "宣州区教体局",
+    "郎溪县教体局",
+    "广德市教体局",
+    "泾县教体局",
+    "绩溪县教体局",
+    "旌德县教体局",
+    "宁国市教体局",
+]
+SECTIONS = [
+    "市教体局计财科",
+    "市教体局基教科",
+    "市教体局人事科",
+    "市教体局职成教科",
+    "市电教馆",
+    "市教育技术中心",
+]
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +67,9 @@ def test_it_holds_the_notice_goals_and_22_tasks_in_six_groups(plan: None) -> Non
     ]
     assert list(TaskGroup.objects.values_list("numeral", flat=True)) == list("一二三四五六")
     assert list(Task.objects.values_list("number", flat=True)) == list(range(1, 23))
-    assert [TaskGroup.objects.get(tasks__number=n).numeral for n in (1, 2, 8, 9, 11, 12, 13, 16, 17, 22)] == list(
-        "一二二三三四五五六六"
-    )
+    assert [
+        TaskGroup.objects.get(tasks__number=n).numeral for n in (1, 2, 8, 9, 11, 12, 13, 16, 17, 22)
+    ] == list("一二二三三四五五六六")
 
 
 def test_every_task_text_is_the_documents_word_for_word(plan: None) -> None:
@@ -96,7 +123,9 @@ def test_deadlines_of_2019(plan: None) -> None:
     assert Deadline.objects.filter(task__number=5, kind="monthly").count() == 10
     assert Deadline.objects.filter(task__number=17, kind="monthly").count() == 10
     assert list(
-        Deadline.objects.filter(task__number=17, kind="quarterly").order_by("due_on").values_list("due_on", flat=True)
+        Deadline.objects.filter(task__number=17, kind="quarterly")
+        .order_by("due_on")
+        .values_list("due_on", flat=True)
     ) == [dt.date(2019, 4, 10), dt.date(2019, 7, 10), dt.date(2019, 10, 10), dt.date(2020, 1, 10)]
     assert Deadline.objects.filter(task__number=7, kind="semester").count() == 2
     assert not Task.objects.filter(deadlines__isnull=True).exists()
@@ -104,10 +133,19 @@ def test_deadlines_of_2019(plan: None) -> None:
 
 def test_counties_keep_their_code_history(plan: None) -> None:
     guangde = County.objects.get(slug="guangde")
-    assert sorted(guangde.codes.values_list("code", "name")) == [("341822", "广德县"), ("341882", "广德市")]
+    assert sorted(guangde.codes.values_list("code", "name")) == [
+        ("341822", "广德县"),
+        ("341882", "广德市"),
+    ]
     assert guangde.current_code() == "341882"
     assert sorted(CountyCode.objects.filter(is_current=True).values_list("code", flat=True)) == [
-        "341802", "341821", "341823", "341824", "341825", "341881", "341882"
+        "341802",
+        "341821",
+        "341823",
+        "341824",
+        "341825",
+        "341881",
+        "341882",
     ]
     assert Unit.objects.filter(kind="county_bureau").count() == 7
     assert Unit.objects.filter(kind="county_office").count() == 7
@@ -118,7 +156,9 @@ def test_loading_twice_changes_nothing_and_keeps_edited_deadlines(plan: None) ->
     d = Deadline.objects.get(task__number=3, label="2019春季学期")
     d.due_on = dt.date(2019, 6, 20)
     d.save()
-    counts = {m: m.objects.count() for m in (Unit, Task, Responsibility, Deadline, Goal, CountyCode)}
+    counts = {
+        m: m.objects.count() for m in (Unit, Task, Responsibility, Deadline, Goal, CountyCode)
+    }
     result = plan_load()
     assert not result.changed_anything
     assert {m: m.objects.count() for m in counts} == counts
@@ -130,5 +170,9 @@ def test_loading_twice_changes_nothing_and_keeps_edited_deadlines(plan: None) ->
 
 
 def test_every_task_line_of_the_document_is_loaded(plan: None) -> None:
-    numbered = [line for line in SOURCE_LINES if re.match(r"^\d+、", line) and not line.startswith(("1、确保", "2、确保"))]
+    numbered = [
+        line
+        for line in SOURCE_LINES
+        if re.match(r"^\d+、", line) and not line.startswith(("1、确保", "2、确保"))
+    ]
     assert len(numbered) == 22

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tasks.services import PLAN_FILE, plan_load, roles_sync
+from tasks.services import PLAN_FILE, plan_load, roles_sync, schedules_sync
 
 
 class Command(BaseCommand):
@@ -17,6 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, file: Path, **options: Any) -> None:
         result = plan_load(path=file)
         roles = roles_sync()
+        schedules = schedules_sync()
         if result.changed_anything:
             for model, n in sorted(result.created.items()):
                 self.stdout.write(f"新增 {model}: {n}")
@@ -24,4 +25,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"更新 {model}: {n}")
         else:
             self.stdout.write("计划已是最新，未做改动。")
+        if schedules:
+            self.stdout.write(f"新增定时任务：{schedules}")
         self.stdout.write(f"角色：{'、'.join(f'{k}({v}项权限)' for k, v in roles.items())}")

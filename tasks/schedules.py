@@ -1,0 +1,15 @@
+"""Periodic jobs of the tasks app, created in django-celery-beat by `load_plan`.
+
+Each app may list its own in `<app>/schedules.py`. Rows are only created when missing:
+an administrator's change to a schedule in the admin is never overwritten.
+"""
+
+from __future__ import annotations
+
+SCHEDULES = [
+    {
+        "name": "上传任务补发（队列中断后恢复）",
+        "task": "tasks.jobs.uploads_resume",
+        "crontab": {"minute": "*/5"},
+    },
+]

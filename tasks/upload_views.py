@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from xc_fupin.lib.export import xlsx_bytes
+
+from . import jobs, uploads
+from .imports import all_specs, get_spec
+from .models import Upload
+from .queue import enqueue
+from .upload_templates import template_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERRORS_PER_PAGE = 200
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("表格类型"),
+        error_messages={"required": gettext_lazy("请选择表格类型。")},
+    )
+    file = forms.FileField(
+        label=gettext_lazy("文件"),
+        error_messages={
+            "required": gettext_lazy("请选择要上传的文件（.xlsx、.xls 或 .csv）。"),
+            "empty": gettext_lazy("文件是空的。"),
+        },
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [("", "——请选择——")] + [(s.key, s.title) for s in specs_for(user)]
+
+
+def specs_for(user: Any) -> list[Any]:
+    return [s for s in all_specs() if user.has_perm(s.permission)]
+
+
+def _scoped(request: HttpRequest, pk: int) -> Upload:
+    return get_object_or_404(
+        Upload.objects.for_user(request.user).select_related("unit", "uploaded_by"), pk=pk
+    )
+
+
+def _run_or_enqueue(upload: Upload, job: Any, service: Any) -> None:
+    # Small files are handled in the request, so the preview appears at once; big ones
+    # go to a worker and the page shows a progress bar.
+    if upload.size <= settings.UPLOAD_SYNC_MAX_BYTES:
+        service(upload.pk)
+    else:
+        enqueue(job, upload.pk)
+
+
+@login_required
+def upload_list(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = UploadForm(user=user, initial={"kind": request.GET.get("kind", "")})
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, user=user)
+        if form.is_valid():
+            f = form.cleaned_data["file"]
+            try:
+                upload = uploads.upload_receive(
+                    user=user, kind=form.cleaned_data["kind"], content=f.read(), filename=f.name
+                )
+            except ValidationError as exc:
+                for msg in exc.messages:
+                    form.add_error("file", msg)
+            else:
+                _run_or_enqueue(upload, jobs.upload_validate_job, uploads.upload_validate)
+                return redirect("tasks:upload", pk=upload.pk)
+    qs = Upload.objects.for_user(user).select_related("unit", "uploaded_by")
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tasks/uploads.html",
+        {
+            "form": form,
+            "page": page,
+            "specs": specs_for(user),
+            "max_mb": settings.UPLOAD_MAX_BYTES // 1048576,
+        },
+    )
+
+
+@login_required
+def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = _scoped(request, pk)
+    errors = Paginator(upload.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tasks/upload_detail.html",
+        {
+            "upload": upload,
+            "spec": get_spec(upload.kind),
+            "errors": errors,
+            "skipped": upload.skipped[:ERRORS_PER_PAGE],
+        },
+    )
+
+
+@login_required
+def upload_status(request: HttpRequest, pk: int) -> JsonResponse:
+    upload = _scoped(request, pk)
+    return JsonResponse(
+        {
+            "state": upload.state,
+            "state_label": upload.get_state_display(),
+            "stage": upload.progress_stage,
+            "done": upload.progress_done,
+            "total": upload.progress_total,
+            "percent": upload.percent,
+            "busy": upload.is_busy,
+        }
+    )
+
+
+@login_required
+@require_POST
+def upload_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = _scoped(request, pk)
+    try:
+        uploads.upload_confirm(user=request.user, upload=upload)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("tasks:upload", pk=pk)
+    _run_or_enqueue(upload, jobs.upload_apply_job, uploads.upload_apply)
+    upload.refresh_from_db()
+    if upload.state == Upload.State.APPLIED:
+        messages.success(request, _("导入完成：%(n)s 行已写入。") % {"n": upload.rows_accepted})
+    elif upload.state == Upload.State.REJECTED:
+        messages.error(request, _("数据已发生变化，重新校验发现错误，未导入任何数据。"))
+    return redirect("tasks:upload", pk=pk)
+
+
+@login_required
+@require_POST
+def upload_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = _scoped(request, pk)
+    try:
+        uploads.upload_cancel(user=request.user, upload=upload)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, _("已取消，未导入任何数据。"))
+    return redirect("tasks:upload", pk=pk)
+
+
+@login_required
+def upload_file(request: HttpRequest, pk: int) -> FileResponse:
+    upload = _scoped(request, pk)
+    return FileResponse(upload.file.open("rb"), as_attachment=True, filename=upload.original_name)
+
+
+@login_required
+def upload_errors_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = _scoped(request, pk)
+    rows = [[e["row"], e["column"], e["message"]] for e in upload.errors]
+    data = xlsx_bytes([("错误清单", ["行号", "列", "原因"], rows)])
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = (
+        content_disposition_header(True, f"错误清单-{upload.original_name}.xlsx") or ""
+    )
+    return response
+
+
+@login_required
+def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
+    try:
+        spec = get_spec(kind)
+    except LookupError:
+        raise Http404(_("没有这种表格模板：%(kind)s") % {"kind": kind}) from None
+    response = HttpResponse(template_xlsx(spec), content_type=XLSX)
+    response["Content-Disposition"] = (
+        content_disposition_header(True, f"{spec.title}模板.xlsx") or ""
+    )
+    return response

@@ -1,0 +1,324 @@
+"""The spreadsheet upload pipeline: receive → validate (preview) → confirm → apply.
+
+Every import (browser, admin, `import_sheet`, Celery) goes through these functions with
+an `ImportSpec` from `tasks.imports`. Validation never writes domain rows. Apply re-reads
+and re-validates the stored file (the database may have changed since the preview) and
+writes everything in one transaction, or nothing.
+
+States are claimed with conditional updates, so a job delivered twice, or run by two
+workers at once, does the work once; a worker that dies mid-apply leaves the transaction
+rolled back and the upload in APPLYING, and running the job again finishes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import OperationalError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xc_fupin.lib.sheets import SheetError, read_table
+
+from .imports import ImportContext, ImportSpec, ValidationResult, get_spec
+from .models import Unit, Upload
+from .scoping import Scope, unit_scope, user_scope
+
+log = logging.getLogger(__name__)
+
+PREVIEW_ROWS = 20
+# Progress is written at most this often: enough for a live bar, not a write per row.
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def _progress_writer(upload: Upload | None) -> Callable[[str, int, int], None]:
+    last = [0.0]
+
+    def report(stage: str, done: int, total: int) -> None:
+        if upload is None:
+            return
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_EVERY_SECONDS and done < total:
+            return
+        last[0] = now
+        Upload.objects.filter(pk=upload.pk).update(
+            progress_stage=stage, progress_done=done, progress_total=total
+        )
+
+    return report
+
+
+def upload_receive(
+    *,
+    user: Any,
+    kind: str,
+    content: bytes,
+    filename: str,
+    unit: Unit | None = None,
+    period: dt.date | None = None,
+) -> Upload:
+    """Store an uploaded spreadsheet, unvalidated (state RECEIVED).
+
+    Raises PermissionDenied when the user may not upload this kind or for this unit, and
+    ValidationError (Chinese, names the file) when the file is empty or too large.
+    Nothing is stored in either case.
+    """
+    spec = get_spec(kind)
+    if not user.has_perm(spec.permission):
+        raise PermissionDenied(_("您没有上传“%(title)s”的权限。") % {"title": spec.title})
+    unit = unit or user.unit
+    if unit is None or not Unit.objects.for_user(user).filter(pk=unit.pk).exists():
+        raise PermissionDenied(_("您不能以该单位的名义上传。"))
+    return upload_store(
+        user=user, kind=kind, content=content, filename=filename, unit=unit, period=period
+    )
+
+
+def upload_store(
+    *,
+    user: Any,
+    kind: str,
+    content: bytes,
+    filename: str,
+    unit: Unit,
+    period: dt.date | None = None,
+) -> Upload:
+    """Store a file as an Upload (RECEIVED) without permission checks: for commands run by
+    an administrator. Raises ValidationError when the file is empty or too large."""
+    if not content:
+        raise ValidationError({"file": _("文件“%(name)s”是空的。") % {"name": filename}})
+    if len(content) > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": _("文件“%(name)s”大小为 %(size).1f MB，超过上限 %(limit).0f MB。")
+                % {
+                    "name": filename,
+                    "size": len(content) / 1048576,
+                    "limit": settings.UPLOAD_MAX_BYTES / 1048576,
+                }
+            }
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    upload = Upload(
+        kind=kind,
+        unit=unit,
+        uploaded_by=user,
+        original_name=Path(filename).name[:200],
+        size=len(content),
+        sha256=digest,
+        period=period,
+    )
+    upload.file.save("upload", ContentFile(content), save=False)
+    upload.save()
+    return upload
+
+
+def _context(upload: Upload, *, dry_run: bool = False) -> ImportContext:
+    user = upload.uploaded_by
+    return ImportContext(
+        user=user,
+        scope=user_scope(user) if user.is_active else unit_scope(upload.unit),
+        unit=upload.unit,
+        upload=upload,
+        progress=_progress_writer(upload),
+        options={"dry_run": dry_run, "period": upload.period},
+    )
+
+
+def _read_and_validate(
+    spec: ImportSpec, content: bytes, filename: str, ctx: ImportContext
+) -> ValidationResult:
+    ctx.progress(_("读取文件"), 0, 1)
+    table = read_table(content, filename=filename, columns=spec.columns)
+    ctx.progress(_("逐行校验"), 0, len(table.rows))
+    result = spec.validate(table, ctx)
+    result.total = result.total or len(table.rows)
+    ctx.progress(_("逐行校验"), len(table.rows), len(table.rows))
+    return result
+
+
+def _store_validation(
+    upload: Upload, spec: ImportSpec, result: ValidationResult, state: str
+) -> None:
+    upload.rows_total = result.total
+    upload.rows_accepted = len(result.rows)
+    upload.rows_rejected = result.rejected_rows
+    upload.rows_skipped = len(result.skipped)
+    upload.errors = [
+        {"row": e.row, "column": e.column, "message": e.message} for e in result.errors
+    ]
+    upload.skipped = [{"row": n.row, "message": n.message} for n in result.skipped]
+    upload.preview = {
+        "headers": [c.name for c in spec.columns],
+        "rows": [
+            [n, *spec.preview_row(r)]
+            for n, r in zip(
+                result.row_numbers[:PREVIEW_ROWS], result.rows[:PREVIEW_ROWS], strict=True
+            )
+        ],
+    }
+    upload.state = state
+    upload.validated_at = timezone.now()
+    upload.save()
+
+
+def upload_validate(upload_id: int) -> Upload:
+    """Validate a RECEIVED upload in full and store the preview (PREVIEWED or REJECTED).
+
+    Writes no domain rows. Safe to re-run: only a RECEIVED (or an interrupted
+    VALIDATING) upload is validated; any other state is returned as it is.
+    """
+    claimed = Upload.objects.filter(
+        pk=upload_id, state__in=[Upload.State.RECEIVED, Upload.State.VALIDATING]
+    ).update(state=Upload.State.VALIDATING, progress_stage=_("排队中"), progress_done=0)
+    upload = Upload.objects.select_related("unit", "uploaded_by").get(pk=upload_id)
+    if not claimed:
+        return upload
+    spec = get_spec(upload.kind)
+    ctx = _context(upload)
+    try:
+        with upload.file.open("rb") as fh:
+            content = fh.read()
+        result = _read_and_validate(spec, content, upload.original_name, ctx)
+    except SheetError as exc:
+        upload.file_error = str(exc)
+        upload.state = Upload.State.REJECTED
+        upload.validated_at = timezone.now()
+        upload.save()
+        return upload
+    except Exception:
+        _fail(upload)
+        raise
+    _store_validation(
+        upload, spec, result, Upload.State.PREVIEWED if result.ok else Upload.State.REJECTED
+    )
+    return upload
+
+
+def _fail(upload: Upload) -> None:
+    """A bug, not bad input: say so plainly; the traceback goes to the log."""
+    log.exception("upload %s failed", upload.pk)
+    Upload.objects.filter(pk=upload.pk).update(
+        state=Upload.State.FAILED,
+        file_error=_("处理时发生系统错误，未导入任何数据。已记录错误，请联系系统管理员。"),
+    )
+
+
+def upload_confirm(*, user: Any, upload: Upload) -> Upload:
+    """Mark a PREVIEWED upload for applying (APPLYING). The caller then runs or enqueues
+    `upload_apply`. Raises ValidationError when it is not waiting for confirmation."""
+    if not Upload.objects.for_user(user).filter(pk=upload.pk).exists() or not user.has_perm(
+        get_spec(upload.kind).permission
+    ):
+        raise PermissionDenied(_("您不能确认该文件的导入。"))
+    claimed = Upload.objects.filter(pk=upload.pk, state=Upload.State.PREVIEWED).update(
+        state=Upload.State.APPLYING, progress_stage=_("排队中"), progress_done=0, progress_total=0
+    )
+    upload.refresh_from_db()
+    if not claimed:
+        raise ValidationError(
+            _("该文件当前状态为“%(state)s”，不能确认导入。") % {"state": upload.get_state_display()}
+        )
+    return upload
+
+
+def upload_apply(upload_id: int) -> Upload:
+    """Re-validate an APPLYING upload and write its rows in one transaction.
+
+    If any row is now in error (the database changed since the preview), nothing is
+    written and the upload becomes REJECTED with the errors. Safe to re-run: the state
+    change to APPLIED commits with the rows, so a crash leaves APPLYING and no rows.
+    """
+    upload = Upload.objects.select_related("unit", "uploaded_by").get(pk=upload_id)
+    if upload.state != Upload.State.APPLYING:
+        return upload
+    spec = get_spec(upload.kind)
+    ctx = _context(upload)
+    with upload.file.open("rb") as fh:
+        content = fh.read()
+    try:
+        result = _read_and_validate(spec, content, upload.original_name, ctx)
+    except Exception as exc:
+        if not isinstance(exc, SheetError):
+            _fail(upload)
+            raise
+        Upload.objects.filter(pk=upload.pk, state=Upload.State.APPLYING).update(
+            state=Upload.State.REJECTED, file_error=str(exc)
+        )
+        upload.refresh_from_db()
+        return upload
+    if not result.ok:
+        _store_validation(upload, spec, result, Upload.State.REJECTED)
+        return upload
+    ctx.progress(_("写入数据库"), 0, len(result.rows))
+    try:
+        return _apply_in_transaction(upload, spec, result, ctx)
+    except OperationalError:
+        raise  # the database went away: the job retries and finds the upload still APPLYING
+    except Exception:
+        _fail(upload)
+        raise
+
+
+def _apply_in_transaction(
+    upload: Upload, spec: ImportSpec, result: ValidationResult, ctx: ImportContext
+) -> Upload:
+    with transaction.atomic():
+        # Lock the upload row: a second worker running the same job waits here, then
+        # sees APPLIED and writes nothing.
+        locked = Upload.objects.select_for_update().get(pk=upload.pk)
+        if locked.state != Upload.State.APPLYING:
+            return locked
+        counts = spec.apply(result, ctx)
+        locked.rows_total = result.total
+        locked.rows_accepted = len(result.rows)
+        locked.rows_skipped = len(result.skipped)
+        locked.skipped = [{"row": n.row, "message": n.message} for n in result.skipped]
+        locked.result = counts
+        locked.state = Upload.State.APPLIED
+        locked.applied_at = timezone.now()
+        locked.progress_stage = _("完成")
+        locked.progress_done = locked.progress_total = len(result.rows)
+        locked.save()
+    return locked
+
+
+def upload_cancel(*, user: Any, upload: Upload) -> Upload:
+    """Cancel an upload that has not been applied. Nothing was written, nothing is."""
+    if not Upload.objects.for_user(user).filter(pk=upload.pk).exists():
+        raise PermissionDenied(_("您不能取消该文件。"))
+    done = Upload.objects.filter(
+        pk=upload.pk,
+        state__in=[Upload.State.RECEIVED, Upload.State.PREVIEWED, Upload.State.REJECTED],
+    ).update(state=Upload.State.CANCELLED)
+    upload.refresh_from_db()
+    if not done:
+        raise ValidationError(
+            _("该文件当前状态为“%(state)s”，不能取消。") % {"state": upload.get_state_display()}
+        )
+    return upload
+
+
+def validate_content(
+    *,
+    spec: ImportSpec,
+    content: bytes,
+    filename: str,
+    unit: Unit,
+    user: Any,
+    scope: Scope | None = None,
+) -> ValidationResult:
+    """Validate without storing anything (for `import_sheet --dry-run`)."""
+    ctx = ImportContext(
+        user=user, scope=scope or unit_scope(unit), unit=unit, options={"dry_run": True}
+    )
+    return _read_and_validate(spec, content, filename, ctx)
