@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "tasks",
     "subsidies",
     "dropout",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("subsidies/", include("subsidies.urls")),
     path("dropout/", include("dropout.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("tasks.urls")),
 ]
