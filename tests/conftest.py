@@ -27,6 +27,13 @@ def _plain_static(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_lockouts(settings: Any) -> None:
+    # Client.login() authenticates without a request, which django-axes refuses; the
+    # lockout itself is tested through the real login page in tests/test_security.py.
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
