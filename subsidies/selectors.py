@@ -1,0 +1,600 @@
+"""Reads: the omission check (查遗补漏), the semester figures, notices and the export.
+
+The omission check is one SQL statement per page: the roster joined to what each student
+is owed (from the standards, as a small VALUES list), FULL JOINed once to the semester's
+payments, so every finding comes from a single pass over the two big tables. Counts per
+county and the first page come out of the same materialised result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from tasks.models import County, RosterStudent, Stage, Unit
+from tasks.scoping import Scope, user_scope
+
+from .lookups import Rule, semester_rules
+from .models import Disbursement, Notice, Semester, SubsidyItem
+
+KINDS: dict[str, Any] = {
+    "missing": _("遗漏"),
+    "below": _("未按最高档"),
+    "late": _("超时限"),
+    "unowed": _("项目与名册学段不符"),
+    "offroster": _("非名册学生发放"),
+}
+# The findings against the four promises; the other two are listed apart, not as errors.
+FINDINGS = ("missing", "below", "late")
+APART = ("unowed", "offroster")
+
+ROSTER = RosterStudent._meta.db_table
+DISB = Disbursement._meta.db_table
+
+
+@dataclass(frozen=True)
+class OmissionFilters:
+    county_id: int | None = None
+    school_id: int | None = None
+    stage: str | None = None
+    item_id: int | None = None
+
+
+@dataclass
+class OmissionRow:
+    id_number: str
+    name: str
+    county_id: int | None
+    school_id: int | None
+    stage: str | None
+    item_id: int
+    top: Decimal | None
+    amount: Decimal | None
+    paid_on: dt.date | None
+    paid_school_id: int | None
+    flags: tuple[str, ...]
+    county_name: str = ""
+    school_name: str = ""
+    paid_school_name: str = ""
+    item_name: str = ""
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(KINDS[f]) for f in self.flags]
+
+
+@dataclass
+class CountyCounts:
+    county_id: int | None
+    county_name: str
+    counts: dict[str, int]
+
+
+@dataclass
+class OmissionReport:
+    semester: Semester
+    kind: str
+    by_county: list[CountyCounts]
+    totals: dict[str, int]
+    rows: list[OmissionRow]
+    page: int
+    page_size: int
+    filters: OmissionFilters = field(default_factory=OmissionFilters)
+
+    @property
+    def total_rows(self) -> int:
+        if self.kind == "all":
+            return sum(self.totals[k] for k in FINDINGS)
+        return self.totals.get(self.kind, 0)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_rows // self.page_size))
+
+
+def _scope_sql(scope: Scope, county_col: str, school_col: str) -> tuple[str, list[Any]]:
+    if scope.sees_all:
+        return "", []
+    if scope.county_id is not None:
+        return f" AND {county_col} = %s", [scope.county_id]
+    if scope.unit_ids:
+        ids = sorted(scope.unit_ids)
+        return f" AND {school_col} IN ({', '.join(['%s'] * len(ids))})", ids
+    return " AND 1 = 0", []
+
+
+def _owed_values(rules: Sequence[Rule]) -> tuple[str, list[Any]]:
+    if not rules:
+        # A row that matches nothing keeps the statement valid when no standard applies.
+        return "(0, '', %s, 0, %s)", [False, False]
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rules))
+    params: list[Any] = []
+    for r in rules:
+        params += [r.item_id, r.stage, r.boarding, r.top, r.checks_tier]
+    return rows, params
+
+
+def _owner_filters(
+    scope: Scope, filters: OmissionFilters, items_at_stage: Sequence[int]
+) -> tuple[str, list[Any]]:
+    """Conditions on a finding's owner: the roster student, or for a payment to someone not on
+    the roster, the school that paid."""
+    sql, params = _scope_sql(scope, "county_id", "school_id")
+    if filters.county_id is not None:
+        sql += " AND county_id = %s"
+        params.append(filters.county_id)
+    if filters.school_id is not None:
+        sql += " AND school_id = %s"
+        params.append(filters.school_id)
+    if filters.item_id is not None:
+        sql += " AND item_id = %s"
+        params.append(filters.item_id)
+    if filters.stage:
+        ids = list(items_at_stage) or [0]
+        sql += (
+            f" AND (stage = %s OR (stage IS NULL AND item_id IN ({', '.join(['%s'] * len(ids))})))"
+        )
+        params += [filters.stage, *ids]
+    return sql, params
+
+
+def _base_sql(
+    semester: Semester, scope: Scope, filters: OmissionFilters, rules: Sequence[Rule]
+) -> tuple[str, list[Any]]:
+    """The CTEs up to `f`: one row per finding, with its flags and its owner.
+
+    Parameters are collected in the order their placeholders appear in the text.
+    """
+    owed_rows, params = _owed_values(rules)
+
+    roster_where, p = _scope_sql(scope, "r.county_id", "r.school_id")
+    params += p
+    if filters.county_id is not None:
+        roster_where += " AND r.county_id = %s"
+        params.append(filters.county_id)
+    if filters.school_id is not None:
+        roster_where += " AND r.school_id = %s"
+        params.append(filters.school_id)
+    if filters.stage:
+        roster_where += " AND r.stage = %s"
+        params.append(filters.stage)
+    if filters.item_id is not None:
+        roster_where += " AND o.item_id = %s"
+        params.append(filters.item_id)
+
+    # Payments: the semester's, narrowed for a scoped user (or a county/school filter) to
+    # those their schools made or their roster students received. `IN (SELECT …)` under an
+    # OR becomes a hashed sub-plan: one pass over the roster, not a probe per payment.
+    params.append(semester.pk)
+    disb_where = ""
+    if filters.item_id is not None:
+        disb_where += " AND d.item_id = %s"
+        params.append(filters.item_id)
+    narrowing: list[tuple[Scope, str]] = []
+    if not scope.sees_all:
+        narrowing.append((scope, ""))
+    if filters.county_id is not None:
+        narrowing.append((Scope(county_id=filters.county_id), ""))
+    if filters.school_id is not None:
+        narrowing.append((Scope(unit_ids=frozenset({filters.school_id})), ""))
+    for narrow, _unused in narrowing:
+        own, own_params = _scope_sql(narrow, "d.county_id", "d.school_id")
+        theirs, their_params = _scope_sql(narrow, "county_id", "school_id")
+        disb_where += (
+            f" AND ({own[5:]} OR d.id_number IN (SELECT id_number FROM {ROSTER} "  # noqa: S608
+            f"WHERE is_active{theirs}))"
+        )
+        params += own_params + their_params
+    params.append(semester.deadline)  # j
+    params.append(semester.deadline)  # f: late
+    r2_scope, r2_params = _scope_sql(scope, "r2.county_id", "r2.school_id")
+    params += r2_params
+
+    sql = f"""
+WITH owed(item_id, stage, boarding, top, checks_tier) AS (VALUES {owed_rows}),
+ro AS (
+  SELECT r.id_number, r.name, r.county_id, r.school_id, r.stage, o.item_id, o.top, o.checks_tier
+  FROM {ROSTER} r JOIN owed o ON o.stage = r.stage AND o.boarding = r.boarding
+  WHERE r.is_active{roster_where}
+),
+d AS (
+  SELECT d.id_number, d.name, d.item_id, d.amount, d.paid_on, d.county_id, d.school_id
+  FROM {DISB} d WHERE d.semester_id = %s{disb_where}
+),
+j AS (
+  SELECT ro.id_number AS r_id, ro.name AS r_name, ro.county_id AS r_county,
+         ro.school_id AS r_school, ro.stage AS r_stage, ro.item_id AS r_item, ro.top, ro.checks_tier,
+         d.id_number AS d_id, d.name AS d_name, d.item_id AS d_item, d.amount, d.paid_on,
+         d.county_id AS d_county, d.school_id AS d_school
+  FROM ro FULL JOIN d ON d.id_number = ro.id_number AND d.item_id = ro.item_id
+  WHERE ro.id_number IS NULL OR d.id_number IS NULL
+     OR (ro.checks_tier AND d.amount < ro.top) OR d.paid_on > %s
+),
+f AS MATERIALIZED (
+  SELECT COALESCE(j.r_id, j.d_id) AS id_number,
+         COALESCE(j.r_name, r2.name, j.d_name) AS name,
+         COALESCE(j.r_county, r2.county_id, j.d_county) AS county_id,
+         COALESCE(j.r_school, r2.school_id, j.d_school) AS school_id,
+         COALESCE(j.r_stage, r2.stage) AS stage,
+         COALESCE(j.r_item, j.d_item) AS item_id,
+         j.top, j.amount, j.paid_on, j.d_school AS paid_school_id,
+         CASE WHEN j.d_id IS NULL THEN 1 ELSE 0 END AS missing,
+         CASE WHEN j.r_id IS NOT NULL AND j.d_id IS NOT NULL AND j.checks_tier AND j.amount < j.top
+              THEN 1 ELSE 0 END AS below,
+         CASE WHEN j.d_id IS NOT NULL AND (j.r_id IS NOT NULL OR r2.id_number IS NOT NULL)
+              AND j.paid_on > %s THEN 1 ELSE 0 END AS late,
+         CASE WHEN j.r_id IS NULL AND r2.id_number IS NOT NULL THEN 1 ELSE 0 END AS unowed,
+         CASE WHEN j.r_id IS NULL AND r2.id_number IS NULL THEN 1 ELSE 0 END AS offroster
+  FROM j LEFT JOIN {ROSTER} r2 ON j.r_id IS NULL AND r2.id_number = j.d_id AND r2.is_active
+  WHERE j.r_id IS NOT NULL OR r2.id_number IS NULL OR (1 = 1{r2_scope})
+)"""  # noqa: S608 - only placeholders and constant table names
+    return sql, params
+
+
+def _kind_condition(kind: str) -> str:
+    if kind == "all":
+        return "(missing = 1 OR below = 1 OR late = 1)"
+    if kind not in KINDS:
+        raise ValueError(kind)
+    return f"{kind} = 1"
+
+
+def omission_check(
+    *,
+    semester: Semester,
+    scope: Scope,
+    filters: OmissionFilters | None = None,
+    kind: str = "all",
+    page: int = 1,
+    page_size: int = 50,
+    rules: Sequence[Rule] | None = None,
+) -> OmissionReport:
+    """The omission check of one semester for what `scope` may see: counts per county of
+    every kind of finding, and one page of findings of `kind` ("all" = the three findings).
+    """
+    filters = filters or OmissionFilters()
+    if rules is None:
+        rules = semester_rules(semester)
+    items_at_stage = (
+        sorted({r.item_id for r in rules if r.stage == filters.stage}) if filters.stage else []
+    )
+    base, params = _base_sql(semester, scope, filters, rules)
+    owner, owner_params = _owner_filters(scope, filters, items_at_stage)
+    page = max(1, page)
+    sql = f"""{base},
+g AS (SELECT * FROM f WHERE 1 = 1{owner})
+SELECT 0 AS part, county_id, NULL AS id_number, NULL AS name, NULL AS school_id, NULL AS stage,
+       NULL AS item_id, NULL AS top, NULL AS amount, NULL AS paid_on, NULL AS paid_school_id,
+       SUM(missing) AS missing, SUM(below) AS below, SUM(late) AS late, SUM(unowed) AS unowed,
+       SUM(offroster) AS offroster
+FROM g GROUP BY county_id
+UNION ALL
+SELECT * FROM (
+  SELECT 1 AS part, county_id, id_number, name, school_id, stage, item_id, top, amount, paid_on,
+         paid_school_id, missing, below, late, unowed, offroster
+  FROM g WHERE {_kind_condition(kind)}
+  ORDER BY county_id, school_id, id_number, item_id
+  LIMIT %s OFFSET %s
+) p"""  # noqa: S608 - only placeholders and constant table names
+    params = params + owner_params + [page_size, (page - 1) * page_size]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        records = cursor.fetchall()
+
+    counties = {c.pk: c.current_name() for c in County.objects.prefetch_related("codes")}
+    by_county: list[CountyCounts] = []
+    totals = dict.fromkeys(KINDS, 0)
+    rows: list[OmissionRow] = []
+    for rec in records:
+        if rec[0] == 0:
+            counts = {k: int(v or 0) for k, v in zip(KINDS, rec[11:16], strict=True)}
+            for k, v in counts.items():
+                totals[k] += v
+            by_county.append(CountyCounts(rec[1], counties.get(rec[1], str(_("市直学校"))), counts))
+        else:
+            flags = tuple(k for k, v in zip(KINDS, rec[11:16], strict=True) if v)
+            rows.append(
+                OmissionRow(
+                    id_number=rec[2],
+                    name=rec[3],
+                    county_id=rec[1],
+                    school_id=rec[4],
+                    stage=rec[5],
+                    item_id=rec[6],
+                    top=_dec(rec[7]),
+                    amount=_dec(rec[8]),
+                    paid_on=_date(rec[9]),
+                    paid_school_id=rec[10],
+                    flags=flags,
+                )
+            )
+    order = {c.pk: c.order for c in County.objects.all()}
+    by_county.sort(key=lambda c: order.get(c.county_id, 99) if c.county_id else 98)
+    _name_rows(rows, counties)
+    return OmissionReport(
+        semester=semester,
+        kind=kind,
+        by_county=by_county,
+        totals=totals,
+        rows=rows,
+        page=page,
+        page_size=page_size,
+        filters=filters,
+    )
+
+
+def omission_rows(
+    *,
+    semester: Semester,
+    scope: Scope,
+    filters: OmissionFilters | None = None,
+    kind: str = "all",
+    batch: int = 5000,
+) -> Iterator[OmissionRow]:
+    """Every finding of `kind`, for the .xlsx download and the command; streamed by pages."""
+    rules = semester_rules(semester)
+    page = 1
+    while True:
+        report = omission_check(
+            semester=semester,
+            scope=scope,
+            filters=filters,
+            kind=kind,
+            page=page,
+            page_size=batch,
+            rules=rules,
+        )
+        yield from report.rows
+        if len(report.rows) < batch:
+            return
+        page += 1
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _name_rows(rows: list[OmissionRow], counties: dict[int, str]) -> None:
+    school_ids = {r.school_id for r in rows} | {r.paid_school_id for r in rows}
+    schools = dict(
+        Unit.objects.filter(pk__in=[i for i in school_ids if i]).values_list("pk", "name")
+    )
+    items = dict(SubsidyItem.objects.values_list("pk", "name"))
+    for r in rows:
+        r.county_name = counties.get(r.county_id, str(_("市直"))) if r.county_id else str(_("市直"))
+        r.school_name = schools.get(r.school_id, "") if r.school_id else ""
+        r.paid_school_name = schools.get(r.paid_school_id, "") if r.paid_school_id else ""
+        r.item_name = items.get(r.item_id, "")
+
+
+# --- semester figures -----------------------------------------------------------------
+
+
+@dataclass
+class CountyFigures:
+    county_id: int | None
+    county_name: str
+    students: int = 0  # active roster students
+    owed_students: int = 0  # owed at least one item this semester
+    complete_students: int = 0  # paid every item owed
+    owed_pairs: int = 0
+    paid_pairs: int = 0
+    top_pairs: int = 0  # paid at the highest tier (or an item not checked by tier)
+    paid_roster_payments: int = 0
+    late_payments: int = 0
+    informed: int = 0
+    by_stage: dict[str, list[int]] = field(default_factory=dict)  # stage -> [owed, complete]
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float | None:
+        return round(part * 100 / whole, 1) if whole else None
+
+    @property
+    def coverage_rate(self) -> float | None:
+        """对象无遗漏: share of owed students paid every item they are owed."""
+        return self._rate(self.complete_students, self.owed_students)
+
+    @property
+    def top_rate(self) -> float | None:
+        """标准最高档: share of paid owed items paid at the highest tier."""
+        return self._rate(self.top_pairs, self.paid_pairs)
+
+    @property
+    def informed_rate(self) -> float | None:
+        """结果全告知: share of roster students whose family was informed this semester."""
+        return self._rate(self.informed, self.students)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self._rate(self.paid_roster_payments - self.late_payments, self.paid_roster_payments)
+
+    @property
+    def missing_pairs(self) -> int:
+        return self.owed_pairs - self.paid_pairs
+
+
+def semester_figures(
+    *, semester: Semester, scope: Scope, county_id: int | None = None
+) -> list[CountyFigures]:
+    """The four promises per county for one semester (one aggregate query over the roster
+    and payments, one over notices). The last element is the total."""
+    rules = semester_rules(semester)
+    owed_rows, params = _owed_values(rules)
+    params += [semester.deadline, semester.pk]
+    where, p = _scope_sql(scope, "r.county_id", "r.school_id")
+    params += p
+    if county_id is not None:
+        where += " AND r.county_id = %s"
+        params.append(county_id)
+    sql = f"""
+WITH owed(item_id, stage, boarding, top, checks_tier) AS (VALUES {owed_rows}),
+per_student AS (
+  SELECT r.county_id, r.stage, r.id_number,
+         COUNT(o.item_id) AS owed, COUNT(d.id) AS paid,
+         SUM(CASE WHEN d.id IS NOT NULL AND (NOT o.checks_tier OR d.amount >= o.top) THEN 1 ELSE 0 END) AS top_paid,
+         SUM(CASE WHEN d.paid_on > %s THEN 1 ELSE 0 END) AS late
+  FROM {ROSTER} r
+  LEFT JOIN owed o ON o.stage = r.stage AND o.boarding = r.boarding
+  LEFT JOIN {DISB} d ON d.semester_id = %s AND d.item_id = o.item_id AND d.id_number = r.id_number
+  WHERE r.is_active{where}
+  GROUP BY r.county_id, r.stage, r.id_number
+)
+SELECT county_id, stage, COUNT(*) AS students,
+       SUM(CASE WHEN owed > 0 THEN 1 ELSE 0 END) AS owed_students,
+       SUM(CASE WHEN owed > 0 AND paid = owed THEN 1 ELSE 0 END) AS complete_students,
+       SUM(owed), SUM(paid), SUM(top_paid), SUM(late)
+FROM per_student GROUP BY county_id, stage"""  # noqa: S608 - only placeholders and constant table names
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        records = cursor.fetchall()
+
+    counties = {c.pk: c for c in County.objects.prefetch_related("codes")}
+    figures: dict[int | None, CountyFigures] = {}
+
+    def get(cid: int | None) -> CountyFigures:
+        if cid not in figures:
+            name = counties[cid].current_name() if cid in counties else str(_("市直学校"))
+            figures[cid] = CountyFigures(cid, name)
+        return figures[cid]
+
+    for cid, stage, students, owed_students, complete, owed, paid, top_paid, late in records:
+        f = get(cid)
+        f.students += students
+        f.owed_students += int(owed_students or 0)
+        f.complete_students += int(complete or 0)
+        f.owed_pairs += int(owed or 0)
+        f.paid_pairs += int(paid or 0)
+        f.top_pairs += int(top_paid or 0)
+        f.paid_roster_payments += int(paid or 0)
+        f.late_payments += int(late or 0)
+        slot = f.by_stage.setdefault(stage, [0, 0])
+        slot[0] += int(owed_students or 0)
+        slot[1] += int(complete or 0)
+
+    informed = (
+        Notice.objects.for_scope(scope)
+        .filter(semester=semester, student__is_active=True)
+        .filter(
+            Q(delivered_on__isnull=False) | Q(signed_on__isnull=False) | Q(visited_on__isnull=False)
+        )
+    )
+    if county_id is not None:
+        informed = informed.filter(student__county_id=county_id)
+    for row in informed.values("student__county_id").annotate(n=Count("pk")):
+        get(row["student__county_id"]).informed += row["n"]
+
+    order = {c.pk: c.order for c in counties.values()}
+    result = sorted(
+        figures.values(), key=lambda f: order.get(f.county_id, 98) if f.county_id else 99
+    )
+    total = CountyFigures(None, str(_("合计")))
+    for f in result:
+        for attr in (
+            "students",
+            "owed_students",
+            "complete_students",
+            "owed_pairs",
+            "paid_pairs",
+            "top_pairs",
+            "paid_roster_payments",
+            "late_payments",
+            "informed",
+        ):
+            setattr(total, attr, getattr(total, attr) + getattr(f, attr))
+        for stage, (owed_n, complete_n) in f.by_stage.items():
+            slot = total.by_stage.setdefault(stage, [0, 0])
+            slot[0] += owed_n
+            slot[1] += complete_n
+    result.append(total)
+    return result
+
+
+# --- students, notices, export --------------------------------------------------------
+
+
+def student_get(*, user: Any, pk: int) -> RosterStudent:
+    return (
+        RosterStudent.objects.for_user(user)
+        .select_related("school", "county", "household_county")
+        .get(pk=pk)
+    )
+
+
+def student_payments(*, student: RosterStudent) -> list[Disbursement]:
+    """Every payment to the student's ID number, whoever paid it: the family is owed the
+    whole picture."""
+    return list(
+        Disbursement.objects.filter(id_number=student.id_number)
+        .select_related("item", "semester", "school")
+        .order_by("-semester__start", "item__order")
+    )
+
+
+def semester_current(day: dt.date) -> Semester | None:
+    """The semester a date falls in, else the latest that started before it, else the first."""
+    qs = Semester.objects.order_by("start")
+    within = qs.filter(start__lte=day, end__gte=day).last()
+    return within or qs.filter(start__lte=day).last() or qs.first()
+
+
+def export_rows(
+    *, semester: Semester, scope: Scope
+) -> tuple[list[SubsidyItem], Iterator[tuple[RosterStudent, dict[int, Disbursement]]]]:
+    """Roster students in scope with what each received this semester, item by item.
+
+    Returns the items (the export's fixed column order) and an iterator of
+    (student, {item_id: payment}), reading the roster in chunks of 2,000.
+    """
+    items = list(SubsidyItem.objects.order_by("order", "pk"))
+
+    def gen() -> Iterator[tuple[RosterStudent, dict[int, Disbursement]]]:
+        students = (
+            RosterStudent.objects.for_scope(scope)
+            .filter(is_active=True)
+            .select_related("school", "county", "household_county")
+            .order_by("county__order", "school__order", "id_number")
+        )
+        chunk: list[RosterStudent] = []
+        for student in students.iterator(chunk_size=2000):
+            chunk.append(student)
+            if len(chunk) == 2000:
+                yield from _with_payments(chunk, semester)
+                chunk = []
+        if chunk:
+            yield from _with_payments(chunk, semester)
+
+    return items, gen()
+
+
+def _with_payments(
+    students: list[RosterStudent], semester: Semester
+) -> Iterator[tuple[RosterStudent, dict[int, Disbursement]]]:
+    paid: dict[str, dict[int, Disbursement]] = {}
+    for d in Disbursement.objects.filter(
+        semester=semester, id_number__in=[s.id_number for s in students]
+    ):
+        paid.setdefault(d.id_number, {})[d.item_id] = d
+    for s in students:
+        yield s, paid.get(s.id_number, {})
+
+
+def scope_of(user: Any) -> Scope:
+    return user_scope(user)
+
+
+STAGES = [s.value for s in Stage]

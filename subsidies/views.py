@@ -1,0 +1,302 @@
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tasks.clock import today
+from tasks.models import RosterStudent, School
+from tasks.scoping import user_scope
+from xc_fupin.lib.idnumber import mask_id_number, mask_name
+
+from . import selectors, services
+from .forms import DeliveryForm, OmissionFilterForm
+from .models import Notice, Semester
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+VIEW = "subsidies.view_disbursement"
+
+
+def _semester(request: HttpRequest) -> Semester:
+    code = request.GET.get("semester") or request.POST.get("semester")
+    if code:
+        semester = Semester.objects.filter(code=code).first()
+        if semester is None:
+            raise Http404(_("未知学期：%(code)s") % {"code": code})
+        return semester
+    semester = selectors.semester_current(today())
+    if semester is None:
+        raise Http404(_("尚未设置学期，请管理员先运行 load_standards 或在后台添加学期。"))
+    return semester
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
+    return response
+
+
+def _filter_form(request: HttpRequest, semester: Semester) -> OmissionFilterForm:
+    form = OmissionFilterForm(request.GET or None, user=request.user, semester=semester)
+    form.is_valid()
+    return form
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    semester = _semester(request)
+    form = _filter_form(request, semester)
+    county = form.cleaned_data.get("county") if form.is_bound else None
+    scope = user_scope(request.user)
+    figures = selectors.semester_figures(
+        semester=semester, scope=scope, county_id=county.pk if county else None
+    )
+    total = figures[-1]
+    report = selectors.omission_check(
+        semester=semester,
+        scope=scope,
+        filters=selectors.OmissionFilters(county_id=county.pk if county else None),
+        page_size=1,
+    )
+    day = today()
+    stage_rows = [
+        (stage, counts[0], counts[1], round(counts[1] * 100 / counts[0], 1) if counts[0] else None)
+        for stage in selectors.STAGES
+        if (counts := total.by_stage.get(stage))
+    ]
+    chart = {
+        "counties": [f.county_name for f in figures[:-1]],
+        "coverage": [f.coverage_rate for f in figures[:-1]],
+        "top": [f.top_rate for f in figures[:-1]],
+        "informed": [f.informed_rate for f in figures[:-1]],
+        "stages": [row[0] for row in stage_rows],
+        "stage_coverage": [row[3] for row in stage_rows],
+    }
+    return render(
+        request,
+        "subsidies/dashboard.html",
+        {
+            "semester": semester,
+            "semesters": Semester.objects.order_by("start"),
+            "form": form,
+            "figures": figures[:-1],
+            "total": total,
+            "report": report,
+            "stage_rows": stage_rows,
+            "days_left": (semester.deadline - day).days,
+            "today": day,
+            "chart": chart,
+            "query": urlencode(
+                {"semester": semester.code, **({"county": county.pk} if county else {})}
+            ),
+        },
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def omissions(request: HttpRequest) -> HttpResponse:
+    semester = _semester(request)
+    form = _filter_form(request, semester)
+    filters, kind = form.filters(), form.chosen_kind()
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    report = selectors.omission_check(
+        semester=semester, scope=user_scope(request.user), filters=filters, kind=kind, page=page
+    )
+    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    params.setdefault("semester", semester.code)
+    students = dict(
+        RosterStudent.objects.for_user(request.user)
+        .filter(id_number__in=[r.id_number for r in report.rows])
+        .values_list("id_number", "pk")
+    )
+    rows = [
+        (r, students.get(r.id_number), mask_name(r.name), mask_id_number(r.id_number))
+        for r in report.rows
+    ]
+    return render(
+        request,
+        "subsidies/omissions.html",
+        {
+            "semester": semester,
+            "semesters": Semester.objects.order_by("start"),
+            "form": form,
+            "report": report,
+            "rows": rows,
+            "kinds": selectors.KINDS,
+            "query": urlencode(params),
+            "prev_page": page - 1 if page > 1 else None,
+            "next_page": page + 1 if page < report.pages else None,
+        },
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def omissions_xlsx(request: HttpRequest) -> HttpResponse:
+    semester = _semester(request)
+    form = _filter_form(request, semester)
+    rows = selectors.omission_rows(
+        semester=semester,
+        scope=user_scope(request.user),
+        filters=form.filters(),
+        kind=form.chosen_kind(),
+    )
+    buffer = io.BytesIO()
+    services.omissions_xlsx(
+        rows=rows, target=buffer, full_ids=request.user.has_perm("subsidies.export_full_ids")
+    )
+    return _download(buffer.getvalue(), f"查遗补漏-{semester.code}.xlsx", XLSX)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def student(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        found = selectors.student_get(user=request.user, pk=pk)
+    except RosterStudent.DoesNotExist:
+        raise Http404(_("未找到该学生，或不属于本单位。")) from None
+    semesters = list(Semester.objects.order_by("start"))
+    notices = {n.semester_id: n for n in Notice.objects.filter(student=found)}
+    return render(
+        request,
+        "subsidies/student.html",
+        {
+            "student": found,
+            "masked_id": mask_id_number(found.id_number),
+            "masked_name": mask_name(found.name),
+            "payments": selectors.student_payments(student=found),
+            "notices": [(s, notices.get(s.pk)) for s in semesters],
+            "form": DeliveryForm(
+                initial={"semester": semesters[-1].code if semesters else "", "on": today()}
+            ),
+            "can_record": request.user.has_perm("subsidies.change_notice"),
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("subsidies.change_notice", raise_exception=True)
+def notice_record(request: HttpRequest, pk: int) -> HttpResponse:
+    found = get_object_or_404(RosterStudent.objects.for_user(request.user), pk=pk)
+    form = DeliveryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.notice_record_delivery(
+                user=request.user,
+                student=found,
+                semester=form.cleaned_data["semester"],
+                way=form.cleaned_data["way"],
+                on=form.cleaned_data["on"],
+                handled_by=form.cleaned_data["handled_by"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("已登记告知情况。"))
+    else:
+        for field_errors in form.errors.values():
+            for field_error in field_errors:
+                messages.error(request, str(field_error))
+    return redirect("subsidies:student", pk=pk)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def notices(request: HttpRequest) -> HttpResponse:
+    semester = _semester(request)
+    scope = user_scope(request.user)
+    schools = School.objects.for_user(request.user).order_by("county__order", "order", "name")
+    school_id = request.GET.get("school")
+    students = (
+        RosterStudent.objects.for_user(request.user).filter(is_active=True).select_related("school")
+    )
+    school = None
+    if school_id:
+        school = get_object_or_404(schools, pk=school_id)
+        students = students.filter(school=school)
+    figures = selectors.semester_figures(semester=semester, scope=scope)
+    page_students = list(students.order_by("school__order", "id_number")[:200])
+    notices_by_student = {
+        n.student_id: n for n in Notice.objects.filter(semester=semester, student__in=page_students)
+    }
+    return render(
+        request,
+        "subsidies/notices.html",
+        {
+            "semester": semester,
+            "semesters": Semester.objects.order_by("start"),
+            "schools": schools,
+            "school": school,
+            "figures": figures,
+            "students": [
+                (s, mask_name(s.name), mask_id_number(s.id_number), notices_by_student.get(s.pk))
+                for s in page_students
+            ],
+            "more": students.count() > len(page_students),
+        },
+    )
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def notice_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    semester = _semester(request)
+    found = get_object_or_404(
+        RosterStudent.objects.for_user(request.user).select_related("school"), pk=pk
+    )
+    content = services.notices_generate(user=request.user, semester=semester, students=[found])
+    return _download(content, f"资助信息告知单-{semester.code}-{mask_name(found.name)}.docx", DOCX)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def school_notices_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    semester = _semester(request)
+    school = get_object_or_404(School.objects.for_user(request.user), pk=pk)
+    students = list(
+        RosterStudent.objects.for_user(request.user)
+        .filter(school=school, is_active=True)
+        .select_related("school")
+        .order_by("grade", "id_number")
+    )
+    if not students:
+        messages.error(request, _("%(school)s 没有在册的建档立卡学生。") % {"school": school.name})
+        return redirect(f"{reverse('subsidies:notices')}?{urlencode({'semester': semester.code})}")
+    content = services.notices_generate(user=request.user, semester=semester, students=students)
+    return _download(content, f"资助信息告知单-{semester.code}-{school.name}.docx", DOCX)
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def export(request: HttpRequest) -> HttpResponse:
+    semester = _semester(request)
+    scope = user_scope(request.user)
+    full_ids = request.user.has_perm("subsidies.export_full_ids")
+    name = f"建档立卡学生资助信息-{semester.code}"
+    if request.GET.get("format") == "csv":
+        return _download(
+            services.export_semester_csv(semester=semester, scope=scope, full_ids=full_ids),
+            f"{name}.csv",
+            "text/csv; charset=utf-8",
+        )
+    buffer = io.BytesIO()
+    services.export_semester_xlsx(semester=semester, scope=scope, full_ids=full_ids, target=buffer)
+    return _download(buffer.getvalue(), f"{name}.xlsx", XLSX)
