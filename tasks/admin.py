@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     County,
@@ -25,17 +27,43 @@ from .models import (
     Upload,
     User,
 )
-from .scoping import ScopedQuerySet
+from .scoping import ScopedQuerySet, user_scope
 
 
 class ScopedAdminMixin:
-    """Admin pages go through the same `for_user` scope as the views."""
+    """Admin pages go through the same `for_user` scope as the views.
+
+    simple-history's history pages look rows up without get_queryset() (and fall back
+    to the history of rows the queryset does not contain), so they are guarded here.
+    """
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)  # type: ignore[misc]
         if isinstance(qs, ScopedQuerySet):
             return qs.for_user(request.user)
         return qs
+
+    def _require_visible(self, request: HttpRequest, object_id: str) -> None:
+        if user_scope(request.user).sees_all:
+            return  # the city may read the history of deleted rows too
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        self._require_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        self._require_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
+
+
+class AuditedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Scoped, with a 历史 button on every record showing who changed what, from where."""
+
+    history_list_display = ["history_source", "history_upload_id"]
 
 
 class CountyCodeInline(admin.TabularInline):
@@ -51,7 +79,7 @@ class CountyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin):
     list_display = ["name", "short_name", "code", "kind", "county", "is_active"]
     list_filter = ["kind", "county", "is_active"]
     search_fields = ["name", "short_name", "code", "school_code"]
@@ -62,7 +90,7 @@ class UnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(School)
-class SchoolAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class SchoolAdmin(AuditedAdmin):
     list_display = ["name", "school_code", "county", "is_city_run", "stages", "is_active"]
     list_filter = ["county", "is_city_run", "is_active"]
     search_fields = ["name", "school_code"]
@@ -82,7 +110,7 @@ class SchoolAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ScopedAdminMixin, SimpleHistoryAdmin, BaseUserAdmin):
     list_display = ["username", "last_name", "first_name", "unit", "is_staff", "is_active"]
     list_filter = ["groups", "unit__kind", "unit__county", "is_staff", "is_active"]
     search_fields = ["username", "first_name", "last_name", "email", "unit__name"]
@@ -122,7 +150,7 @@ class DeadlineInline(admin.TabularInline):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(AuditedAdmin):
     list_display = ["number", "short_text", "group", "cadence_text"]
     list_filter = ["group"]
     search_fields = ["text", "units_text"]
@@ -130,7 +158,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(Responsibility)
-class ResponsibilityAdmin(admin.ModelAdmin):
+class ResponsibilityAdmin(AuditedAdmin):
     list_display = ["task", "unit", "lead", "order", "source_text"]
     list_filter = ["lead", "unit__kind", "task__group"]
     search_fields = ["unit__name", "source_text", "task__text"]
@@ -138,7 +166,7 @@ class ResponsibilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(admin.ModelAdmin):
+class DeadlineAdmin(AuditedAdmin):
     list_display = ["task", "label", "kind", "due_on", "stated_in_plan"]
     list_filter = ["kind", "stated_in_plan", "task__group"]
     list_editable = ["due_on"]
@@ -154,7 +182,7 @@ class LedgerEvidenceInline(admin.TabularInline):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(AuditedAdmin):
     list_display = ["task", "unit", "period", "status", "review", "submitted_by", "submitted_at"]
     list_filter = ["status", "review", "unit__county", "unit__kind", "task__group"]
     search_fields = ["narrative", "unit__name", "task__text", "review_comment"]

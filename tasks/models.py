@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
 from .scoping import ScopedQuerySet
 
 if TYPE_CHECKING:
@@ -143,6 +144,8 @@ class Unit(models.Model):
 
     objects = UnitQuerySet.as_manager()
 
+    history = audit.history()
+
     class Meta:
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
@@ -200,6 +203,8 @@ class User(AbstractUser):
         related_name="users",
         verbose_name=_("所在单位"),
     )
+
+    history = audit.history(excluded_fields=["password", "last_login"])
 
     class Meta:
         verbose_name = _("用户")
@@ -288,6 +293,8 @@ class Task(models.Model):
     responsibilities: RelatedManager[Responsibility]
     deadlines: RelatedManager[Deadline]
 
+    history = audit.history()
+
     class Meta:
         verbose_name = _("任务")
         verbose_name_plural = _("任务")
@@ -319,6 +326,8 @@ class Responsibility(models.Model):
     source_text = models.CharField(
         _("原文写法"), max_length=50, help_text=_("文件中的写法，如“各县市区教体局”")
     )
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("责任分工")
@@ -353,6 +362,8 @@ class Deadline(models.Model):
         help_text=_("否：文件未写明日期，此为默认值，可修改"),
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("截止时限")
@@ -430,6 +441,8 @@ class LedgerEntry(models.Model):
 
     evidence: RelatedManager[LedgerEvidence]
 
+    history = audit.history()
+
     class Meta:
         verbose_name = _("台账记录")
         verbose_name_plural = _("台账记录")
@@ -462,6 +475,8 @@ class LedgerEvidence(models.Model):
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     objects = LedgerEvidenceQuerySet.as_manager()
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("佐证材料")
@@ -618,6 +633,8 @@ class RosterStudent(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = RosterStudentQuerySet.as_manager()
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("建档立卡学生")

@@ -351,7 +351,8 @@ def ledger_entry_review(
 ) -> LedgerEntry:
     """Accept a pending entry, or return it with a comment.
 
-    Claims the entry with a conditional update, so two reviewers cannot both decide it.
+    Locks the entry, so two reviewers cannot both decide it; safe to call twice (the
+    second call is refused).
     Raises ValidationError when the user may not review this task, the entry is no longer
     pending, or a return has no comment.
     """
@@ -362,13 +363,16 @@ def ledger_entry_review(
     comment = comment.strip()
     if not accept and not comment:
         raise ValidationError({"comment": _("退回时请填写审核意见，说明需要更正的内容。")})
-    claimed = LedgerEntry.objects.filter(pk=entry.pk, review=LedgerEntry.Review.PENDING).update(
-        review=LedgerEntry.Review.ACCEPTED if accept else LedgerEntry.Review.RETURNED,
-        reviewed_by=user,
-        reviewed_at=timezone.now(),
-        review_comment=comment,
-    )
-    if not claimed:
-        raise ValidationError(_("该记录已被审核，无需重复操作。"))
+    with transaction.atomic():
+        # Lock, check, save (not a bare update()): two reviewers cannot both decide, and
+        # the decision goes into the audit history like any other change.
+        locked = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
+        if locked.review != LedgerEntry.Review.PENDING:
+            raise ValidationError(_("该记录已被审核，无需重复操作。"))
+        locked.review = LedgerEntry.Review.ACCEPTED if accept else LedgerEntry.Review.RETURNED
+        locked.reviewed_by = user
+        locked.reviewed_at = timezone.now()
+        locked.review_comment = comment
+        locked.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_comment"])
     entry.refresh_from_db()
     return entry

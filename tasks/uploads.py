@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from xc_fupin.lib.sheets import SheetError, read_table
 
+from .audit import audit_source
 from .imports import ImportContext, ImportSpec, ValidationResult, get_spec
 from .models import Unit, Upload
 from .scoping import Scope, unit_scope, user_scope
@@ -278,7 +279,9 @@ def _apply_in_transaction(
         locked = Upload.objects.select_for_update().get(pk=upload.pk)
         if locked.state != Upload.State.APPLYING:
             return locked
-        counts = spec.apply(result, ctx)
+        source = _("上传#%(pk)s %(name)s") % {"pk": upload.pk, "name": upload.original_name}
+        with audit_source(source[:100], upload_id=upload.pk, user=upload.uploaded_by):
+            counts = spec.apply(result, ctx)
         locked.rows_total = result.total
         locked.rows_accepted = len(result.rows)
         locked.rows_skipped = len(result.skipped)

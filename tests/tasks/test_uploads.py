@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from openpyxl import Workbook, load_workbook
 
-from tasks import imports
+from tasks import audit, imports
 from tasks.imports import ImportContext, ImportSpec, ValidationResult
 from tasks.models import RosterSnapshot, RosterStudent, Upload
 from xc_fupin.lib.idnumber import (
@@ -73,7 +73,7 @@ class MiniRosterSpec(ImportSpec):
 
     def apply(self, result: ValidationResult, ctx: ImportContext) -> dict[str, int]:
         snap = RosterSnapshot.objects.create(as_of=dt.date(2019, 3, 1), upload=ctx.upload)
-        RosterStudent.objects.bulk_create(
+        created = RosterStudent.objects.bulk_create(
             RosterStudent(
                 id_number=r["id"].value,
                 name=r["name"],
@@ -85,6 +85,7 @@ class MiniRosterSpec(ImportSpec):
             )
             for r in result.rows
         )
+        audit.bulk_created(RosterStudent, created)
         return {"新增": len(result.rows)}
 
     def preview_row(self, clean: dict[str, Any]) -> list[str]:
