@@ -37,7 +37,8 @@ class Source:
     user: Any = None
 
 
-_source: ContextVar[Source] = ContextVar("audit_source", default=Source())
+_source: ContextVar[Source | None] = ContextVar("audit_source", default=None)
+_NO_SOURCE = Source()
 
 
 @contextmanager
@@ -67,7 +68,7 @@ def history(**kwargs: Any) -> HistoricalRecords:
 def _stamp(sender: Any, history_instance: Any, history_user: Any = None, **kwargs: Any) -> None:
     if not hasattr(history_instance, "history_source"):
         return
-    source = _source.get()
+    source = _source.get() or _NO_SOURCE
     history_instance.history_source = source.label or ("网页" if history_user else "系统")
     history_instance.history_upload_id = source.upload_id
     if history_instance.history_user_id is None and source.user is not None:
@@ -78,7 +79,7 @@ def bulk_created(
     model: type[models.Model], objs: Iterable[models.Model], *, update: bool = False
 ) -> None:
     """Historical rows for objects written with bulk_create/bulk_update (same transaction)."""
-    source = _source.get()
+    source = _source.get() or _NO_SOURCE
     manager = getattr(model, "history")  # noqa: B009 - added by simple-history at class creation
     manager.bulk_history_create(
         list(objs),
