@@ -1,0 +1,158 @@
+"""What each responsible unit still owes for a deadline, in words a clerk would write
+("宣州区：37 名建档立卡学生 2019春 资助未发放到位", "2019年5月月报未报送").
+
+Three sources: the subsidies omission figures (task 3's semester payment deadlines), the
+monthly submissions (task 5's monthly due day) and the ledger (every task deadline).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from tasks.models import Deadline, LedgerEntry, Responsibility, Unit
+from tasks.scoping import EVERYTHING
+
+from .models import MonthlySubmission
+from .periods import month_label
+from .selectors import reporting_units
+
+PAYMENT_TASK = 3
+MONTHLY_TASK = 5
+
+
+def responsible_units(deadline: Deadline) -> list[Unit]:
+    """The deadline's task's units, plus every reporting unit for the monthly report."""
+    units = {
+        r.unit.pk: r.unit
+        for r in Responsibility.objects.filter(task_id=deadline.task_id)
+        .select_related("unit", "unit__county")
+        .order_by("order")
+        if r.unit.is_active
+    }
+    if deadline.task.number == MONTHLY_TASK and deadline.kind == Deadline.Kind.MONTHLY:
+        for unit in reporting_units(deadline.period_start.replace(day=1)):
+            units.setdefault(unit.pk, unit)
+    return list(units.values())
+
+
+def _semester_for(deadline: Deadline):  # type: ignore[no-untyped-def]
+    from subsidies.models import Semester
+
+    return (
+        Semester.objects.filter(deadline=deadline.due_on).first()
+        or Semester.objects.filter(start__lte=deadline.period_end, end__gte=deadline.period_start)
+        .order_by("start")
+        .first()
+    )
+
+
+def _payment_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]] | None:
+    """Students of each county (and the city-run schools) not yet paid all they are owed."""
+    semester = _semester_for(deadline)
+    if semester is None:
+        return None
+    from subsidies.selectors import semester_figures
+
+    by_county = {f.county_id: f for f in semester_figures(semester=semester, scope=EVERYTHING)[:-1]}
+    out: dict[int, list[str]] = {}
+    for unit in units:
+        if unit.kind == Unit.Kind.COUNTY_BUREAU:
+            fig = by_county.get(unit.county_id)
+        elif unit.kind == Unit.Kind.CITY_SCHOOLS:
+            fig = by_county.get(None)
+        else:
+            continue
+        unpaid = (fig.owed_students - fig.complete_students) if fig else 0
+        if unpaid:
+            name = unit.county.current_name() if unit.county else unit.display_name
+            out[unit.pk] = [f"{name}：{unpaid} 名建档立卡学生 {semester.code} 资助未发放到位"]
+        else:
+            out[unit.pk] = []
+    return out
+
+
+def _period_words(deadline: Deadline) -> str:
+    if deadline.kind == Deadline.Kind.MONTHLY:
+        return month_label(deadline.period_start)
+    return deadline.label
+
+
+def _ledger_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]:
+    start = deadline.period_start.replace(day=1)
+    entries: dict[int, list[LedgerEntry]] = defaultdict(list)
+    for e in LedgerEntry.objects.filter(
+        task_id=deadline.task_id,
+        unit__in=units,
+        period__gte=start,
+        period__lte=deadline.period_end,
+    ).only("unit_id", "status", "review"):
+        entries[e.unit_id].append(e)
+    out: dict[int, list[str]] = {}
+    words = _period_words(deadline)
+    for unit in units:
+        mine = entries.get(unit.pk, [])
+        done = any(
+            e.status == LedgerEntry.Status.DONE and e.review != LedgerEntry.Review.RETURNED
+            for e in mine
+        )
+        if done:
+            out[unit.pk] = []
+        elif mine:
+            out[unit.pk] = [f"任务{deadline.task.number} {words}台账未完成"]
+        else:
+            out[unit.pk] = [f"任务{deadline.task.number} {words}台账未填报"]
+    return out
+
+
+def _submission_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]:
+    period = deadline.period_start.replace(day=1)
+    expected = {u.pk for u in reporting_units(period)}
+    states = dict(
+        MonthlySubmission.objects.filter(period=period, unit__in=units).values_list(
+            "unit_id", "state"
+        )
+    )
+    out: dict[int, list[str]] = {}
+    for unit in units:
+        if unit.pk not in expected:
+            continue
+        state = states.get(unit.pk, MonthlySubmission.State.NOT_SUBMITTED)
+        if state == MonthlySubmission.State.NOT_SUBMITTED:
+            out[unit.pk] = [f"{month_label(period)}月报未报送"]
+        elif state == MonthlySubmission.State.RETURNED:
+            out[unit.pk] = [f"{month_label(period)}月报被退回，尚未重新报送"]
+        else:
+            out[unit.pk] = []
+    return out
+
+
+def outstanding_by_unit(deadline: Deadline, today: dt.date) -> list[tuple[Unit, list[str]]]:
+    """Each responsible unit with its outstanding items for `deadline` (empty = done).
+
+    Reads only; a handful of queries per deadline whatever the number of units."""
+    units = responsible_units(deadline)
+    items: dict[int, list[str]] = {u.pk: [] for u in units}
+    number = deadline.task.number
+    payment = None
+    if number == PAYMENT_TASK and deadline.kind == Deadline.Kind.SEMESTER:
+        payment = _payment_items(deadline, units)
+    if payment is not None:
+        for pk, found in payment.items():
+            items[pk].extend(found)
+        # Units that pay no one (the city section leading the task) keep their ledger duty.
+        ledger_units = [u for u in units if u.pk not in payment]
+    else:
+        ledger_units = units
+    if number == MONTHLY_TASK and deadline.kind == Deadline.Kind.MONTHLY:
+        for pk, found in _submission_items(deadline, units).items():
+            items[pk].extend(found)
+        responsible = set(
+            Responsibility.objects.filter(task_id=deadline.task_id).values_list(
+                "unit_id", flat=True
+            )
+        )
+        ledger_units = [u for u in ledger_units if u.pk in responsible]
+    for pk, found in _ledger_items(deadline, ledger_units).items():
+        items[pk].extend(found)
+    return [(u, items[u.pk]) for u in units]
