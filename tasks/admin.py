@@ -17,6 +17,7 @@ from .models import (
     Goal,
     LedgerEntry,
     LedgerEvidence,
+    PersonalDataAccess,
     Plan,
     Responsibility,
     RosterSnapshot,
@@ -224,3 +225,20 @@ class RosterSnapshotAdmin(admin.ModelAdmin):
     list_display = ["as_of", "source", "upload", "created_at"]
     date_hierarchy = "as_of"
     search_fields = ["source", "note"]
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "kind", "target", "rows", "reason", "address"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "target", "reason"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -633,6 +633,7 @@ class RosterStudent(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = RosterStudentQuerySet.as_manager()
+    personal_fields = ("name", "id_number")  # shown masked; see tasks/privacy.py
 
     history = audit.history()
 
@@ -647,3 +648,38 @@ class RosterStudent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.id_number[:4]}…{self.id_number[-4:]}）"
+
+
+class PersonalDataAccess(models.Model):
+    """A logged look at a child's unmasked personal data: one reveal, or one export.
+
+    Names and ID numbers are masked everywhere by default (GB/T 35273 §7.2; under the
+    PIPL, data of children under 14 is sensitive). Seeing them in full needs a
+    permission and a reason, and leaves this row behind.
+    """
+
+    class Kind(models.TextChoices):
+        REVEAL = "reveal", _("查看完整信息")
+        EXPORT = "export", _("导出完整信息")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("用户")
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    target = models.CharField(_("对象"), max_length=100, help_text=_("模型与编号，或导出的名称"))
+    rows = models.PositiveIntegerField(_("涉及条数"), default=1)
+    reason = models.CharField(_("事由"), max_length=200)
+    address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = _("个人信息查看记录")
+        ordering = ["-at"]
+        permissions = [
+            ("reveal_personal_data", _("可查看单条完整个人信息（需填写事由）")),
+            ("export_personal_data", _("可导出含完整身份证号的数据（需填写事由）")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_kind_display()} {self.target}"

@@ -37,9 +37,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tasks.add_ledgerentry",
         "tasks.review_ledgerentry",
         "tasks.change_deadline",
+        "tasks.reveal_personal_data",
+        "tasks.export_personal_data",
     ],
     CITY_SECTION: [*_VIEW_PLAN, "tasks.add_ledgerentry"],
-    COUNTY_STAFF: [*_VIEW_PLAN, "tasks.add_ledgerentry"],
+    # Counties contact families (notices, dropout cases): they may reveal one record.
+    COUNTY_STAFF: [*_VIEW_PLAN, "tasks.add_ledgerentry", "tasks.reveal_personal_data"],
     SCHOOL_STAFF: [*_VIEW_PLAN, "tasks.add_ledgerentry"],
     LEADER: [*_VIEW_PLAN],
 }

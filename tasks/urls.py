@@ -13,6 +13,7 @@ urlpatterns = [
     path("ledger/<int:pk>/review/", views.ledger_review, name="ledger_review"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
     path("mine/", views.my_unit, name="mine"),
+    path("reveal/<str:label>/<int:pk>/", views.personal_data_reveal, name="reveal"),
     path("plan/breakdown.xlsx", views.plan_breakdown_xlsx, name="breakdown_xlsx"),
     path("uploads/", upload_views.upload_list, name="uploads"),
     path("uploads/<int:pk>/", upload_views.upload_detail, name="upload"),

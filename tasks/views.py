@@ -5,16 +5,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xc_fupin.lib.export import xlsx_bytes
 
-from . import selectors, services
+from . import privacy, selectors, services
 from .clock import today
 from .forms import LedgerEntryForm, ReviewForm
 from .models import LedgerEntry, LedgerEvidence, Task
@@ -27,6 +27,15 @@ def _task_or_404(number: int) -> Task:
         return selectors.task_get(number)
     except Task.DoesNotExist:
         raise Http404(_("未找到任务 %(n)s：本计划只有第 1–22 项任务。") % {"n": number}) from None
+
+
+def safe_next(request: HttpRequest, value: str | None, default: str) -> str:
+    """A `next` URL only if it stays on this site (no open redirect, no javascript:)."""
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return default
 
 
 def _form_errors_from(form: Any, exc: ValidationError) -> None:
@@ -161,7 +170,11 @@ def ledger_review(request: HttpRequest, pk: int) -> HttpResponse:
             if form.cleaned_data["decision"] == "accept"
             else _("已退回该记录，填报单位将看到审核意见。"),
         )
-    return redirect(request.POST.get("next") or f"/tasks/{entry.task.number}/#unit-{entry.unit_id}")
+    return redirect(
+        safe_next(
+            request, request.POST.get("next"), f"/tasks/{entry.task.number}/#unit-{entry.unit_id}"
+        )
+    )
 
 
 @login_required
@@ -196,3 +209,38 @@ def plan_breakdown_xlsx(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(True, "任务分解表.xlsx") or ""
     return response
+
+
+@login_required
+def personal_data_reveal(request: HttpRequest, label: str, pk: int) -> HttpResponse:
+    """Ask for a reason, then show one record's personal data in full (logged)."""
+    try:
+        model = privacy.revealable_model(label)
+    except LookupError:
+        raise Http404(_("没有可查看的个人信息。")) from None
+    values: dict[str, str] | None = None
+    error = ""
+    reason = request.POST.get("reason", "")
+    if request.method == "POST":
+        try:
+            values = privacy.personal_data_reveal(
+                user=request.user, model=model, pk=pk, reason=reason, request=request
+            )
+        except PermissionDenied as exc:
+            error = str(exc)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        except LookupError:
+            raise Http404(_("记录不存在或不在您的管辖范围内。")) from None
+    elif not model._default_manager.all().for_user(request.user).filter(pk=pk).exists():  # type: ignore[attr-defined]
+        raise Http404(_("记录不存在或不在您的管辖范围内。"))
+    return render(
+        request,
+        "tasks/reveal.html",
+        {
+            "values": values,
+            "error": error,
+            "reason": reason,
+            "back": safe_next(request, request.GET.get("next"), "/"),
+        },
+    )

@@ -1,0 +1,85 @@
+"""Revealing one record's personal data, and logging exports that carry it in full."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from .models import PersonalDataAccess
+from .scoping import ScopedQuerySet
+
+#: Fields a model lists as personal, in order, e.g. ("name", "id_number").
+PERSONAL_FIELDS_ATTR = "personal_fields"
+
+
+def _address(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def revealable_model(label: str) -> type[models.Model]:
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        raise LookupError(label) from None
+    if not getattr(model, PERSONAL_FIELDS_ATTR, None) or not isinstance(
+        model._default_manager.all(), ScopedQuerySet
+    ):
+        raise LookupError(label)
+    return model
+
+
+def personal_data_reveal(
+    *,
+    user: Any,
+    model: type[models.Model],
+    pk: Any,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> dict[str, str]:
+    """Return one record's personal fields unmasked, and log who, when and why.
+
+    Raises PermissionDenied without the permission, LookupError when the record is not
+    in the user's scope, ValidationError when the reason is missing.
+    """
+    if not user.has_perm("tasks.reveal_personal_data"):
+        raise PermissionDenied(_("您没有查看完整个人信息的权限。"))
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise ValidationError({"reason": _("请填写查看事由（至少4个字），例如“核实发放名单”。")})
+    obj = model._default_manager.all().for_user(user).filter(pk=pk).first()  # type: ignore[attr-defined]
+    if obj is None:
+        raise LookupError(pk)
+    PersonalDataAccess.objects.create(
+        user=user,
+        kind=PersonalDataAccess.Kind.REVEAL,
+        target=f"{model._meta.label}#{pk}"[:100],
+        reason=reason[:200],
+        address=_address(request),
+    )
+    fields = getattr(model, PERSONAL_FIELDS_ATTR)
+    return {str(getattr(model._meta.get_field(f), "verbose_name", f)): str(getattr(obj, f) or "") for f in fields}
+
+
+def personal_data_export_allowed(
+    *, user: Any, what: str, rows: int, reason: str, request: HttpRequest | None = None
+) -> bool:
+    """Whether an export may carry full ID numbers; logs it when it does.
+
+    Without the permission or a reason, the export goes out masked (returns False).
+    """
+    if not user.has_perm("tasks.export_personal_data") or len(reason.strip()) < 4:
+        return False
+    PersonalDataAccess.objects.create(
+        user=user,
+        kind=PersonalDataAccess.Kind.EXPORT,
+        target=what[:100],
+        rows=rows,
+        reason=reason.strip()[:200],
+        address=_address(request),
+    )
+    return True
