@@ -62,7 +62,10 @@ def personal_data_reveal(
         address=_address(request),
     )
     fields = getattr(model, PERSONAL_FIELDS_ATTR)
-    return {str(getattr(model._meta.get_field(f), "verbose_name", f)): str(getattr(obj, f) or "") for f in fields}
+    return {
+        str(getattr(model._meta.get_field(f), "verbose_name", f)): str(getattr(obj, f) or "")
+        for f in fields
+    }
 
 
 def personal_data_export_allowed(

@@ -9,6 +9,7 @@ the work stays recorded in the database (e.g. an Upload left RECEIVED) and the b
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -30,6 +31,12 @@ def send_now(job: Any, *args: Any) -> bool:
     return True
 
 
-def enqueue(job: Any, *args: Any) -> None:
-    """Send `job(*args)` once the current transaction commits."""
-    transaction.on_commit(lambda: send_now(job, *args))
+def enqueue(job: Any, *args: Any, on_failure: Callable[[], None] | None = None) -> None:
+    """Send `job(*args)` once the current transaction commits; call `on_failure` if the
+    broker cannot take it."""
+
+    def send() -> None:
+        if not send_now(job, *args) and on_failure is not None:
+            on_failure()
+
+    transaction.on_commit(send)

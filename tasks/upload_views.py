@@ -63,7 +63,7 @@ def _run_or_enqueue(upload: Upload, job: Any, service: Any) -> None:
     if upload.size <= settings.UPLOAD_SYNC_MAX_BYTES:
         service(upload.pk)
     else:
-        enqueue(job, upload.pk)
+        enqueue(job, upload.pk, on_failure=lambda: uploads.upload_queue_failed(upload.pk))
 
 
 @login_required

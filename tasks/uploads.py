@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -282,6 +283,7 @@ def _apply_in_transaction(
         source = _("上传#%(pk)s %(name)s") % {"pk": upload.pk, "name": upload.original_name}
         with audit_source(source[:100], upload_id=upload.pk, user=upload.uploaded_by):
             counts = spec.apply(result, ctx)
+        _fault_pause()
         locked.rows_total = result.total
         locked.rows_accepted = len(result.rows)
         locked.rows_skipped = len(result.skipped)
@@ -293,6 +295,25 @@ def _apply_in_transaction(
         locked.progress_done = locked.progress_total = len(result.rows)
         locked.save()
     return locked
+
+
+def _fault_pause() -> None:
+    """Fault injection for the kill-the-worker test: with XC_FAULT_PAUSE_BEFORE_COMMIT
+    set, the worker signals (XC_FAULT_MARKER file) and waits inside the transaction, so
+    the test can kill it there. Off unless both are set; never set in production."""
+    pause = float(os.environ.get("XC_FAULT_PAUSE_BEFORE_COMMIT", "0") or 0)
+    marker = os.environ.get("XC_FAULT_MARKER", "")
+    if pause and marker:
+        Path(marker).write_text("in transaction")
+        time.sleep(pause)
+
+
+QUEUE_DOWN = _("后台任务队列暂时不可用：文件已保存，队列恢复后将自动处理，无需重新上传。")
+
+
+def upload_queue_failed(upload_id: int) -> None:
+    """Say on the upload's page that its job could not be queued (nothing is lost)."""
+    Upload.objects.filter(pk=upload_id).update(progress_stage=QUEUE_DOWN)
 
 
 def upload_cancel(*, user: Any, upload: Upload) -> Upload:

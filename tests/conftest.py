@@ -96,12 +96,13 @@ def admin_user(plan: None) -> Any:
 
 
 @pytest.fixture
-def live_worker(transactional_db: Any, settings: Any, tmp_path: Any) -> Any:
-    """A real Celery worker process on the real Redis broker and the test database.
+def worker_factory(transactional_db: Any, settings: Any, tmp_path: Any) -> Any:
+    """Start real Celery worker processes on the real Redis broker and the test database.
 
-    Jobs sent with .delay()/apply_async() from the test are executed by that process.
-    Skips unless CELERY_BROKER_URL is redis:// and the database is PostgreSQL (a worker
-    in another process cannot see SQLite's in-memory test database).
+    `start(**env)` returns the process; its log is at `proc.log_path`. Jobs sent from
+    the test go to a queue only these workers consume. Skips unless CELERY_BROKER_URL is
+    redis:// and the database is PostgreSQL (a worker in another process cannot see
+    SQLite's in-memory test database).
     """
     import subprocess
     import sys
@@ -116,38 +117,17 @@ def live_worker(transactional_db: Any, settings: Any, tmp_path: Any) -> Any:
     if not broker.startswith("redis://") or connection.vendor != "postgresql":
         if os.environ.get("XC_REQUIRE_BROKER"):
             pytest.fail(
-                "live_worker needs CELERY_BROKER_URL=redis://… and DATABASE_URL=postgres://…"
+                "real workers need CELERY_BROKER_URL=redis://… and DATABASE_URL=postgres://…"
             )
         pytest.skip("needs a Redis broker and PostgreSQL")
     db = connection.settings_dict
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
+    base_env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
-    log = tmp_path / "worker.log"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "xc_fupin",
-            "worker",
-            "-Q",
-            queue,
-            "--pool=solo",
-            "-l",
-            "INFO",
-            "-n",
-            f"{queue}@%h",
-        ],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
     old_queue = app.conf.task_default_queue
 
     def route_to(name: str) -> None:
@@ -157,21 +137,57 @@ def live_worker(transactional_db: Any, settings: Any, tmp_path: Any) -> Any:
             app.amqp.__dict__.pop(attr, None)
 
     route_to(queue)
-    deadline = time.monotonic() + 60
-    while "ready." not in log.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("Celery worker did not start:\n" + log.read_text())
-        time.sleep(0.2)
-    proc.log_path = log  # type: ignore[attr-defined]
+    procs: list[Any] = []
+
+    def start(**extra_env: str) -> Any:
+        n = len(procs)
+        log = tmp_path / f"worker{n}.log"
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "xc_fupin",
+                "worker",
+                "-Q",
+                queue,
+                "--pool=solo",
+                "-l",
+                "INFO",
+                "-n",
+                f"{queue}-{n}@%h",
+            ],
+            env={**base_env, **extra_env},
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        proc.log_path = log
+        procs.append(proc)
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Celery worker did not start:\n" + log.read_text())
+            time.sleep(0.2)
+        return proc
+
     try:
-        yield proc
+        yield start
     finally:
         route_to(old_queue)
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+@pytest.fixture
+def live_worker(worker_factory: Any) -> Any:
+    """One real Celery worker (see worker_factory)."""
+    return worker_factory()
 
 
 def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
