@@ -162,7 +162,7 @@ def worker_factory(transactional_db: Any, settings: Any, tmp_path: Any) -> Any:
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
         )
-        proc.log_path = log
+        proc.log_path = log  # type: ignore[attr-defined]
         procs.append(proc)
         deadline = time.monotonic() + 60
         while "ready." not in log.read_text():

@@ -59,18 +59,24 @@ def post_upload(client: Client, content: bytes) -> Upload:
 @pytest.fixture
 def dead_broker() -> Iterator[None]:
     """Point the producer at an address where no Redis listens."""
-    old_url, old_opts = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
-    app.pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    celery: Any = app  # reaches into Celery's cached connection pools, untyped
+    old_url, old_opts = celery.conf.broker_url, celery.conf.broker_transport_options
+
+    def reset_pools() -> None:
+        celery.pool.force_close_all()
+        celery._pool = None
+        celery.amqp._producer_pool = None
+
+    celery.conf.update(
+        broker_url="redis://127.0.0.1:1/0",
+        broker_transport_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+    )
+    reset_pools()
     try:
         yield
     finally:
-        app.conf.broker_url, app.conf.broker_transport_options = old_url, old_opts
-        app._pool = None
-        app.amqp._producer_pool = None
+        celery.conf.update(broker_url=old_url, broker_transport_options=old_opts)
+        reset_pools()
 
 
 def test_with_the_broker_down_pages_work_and_uploads_wait_without_loss(
