@@ -7,3 +7,11 @@ from django.utils.translation import gettext_lazy as _
 class DropoutConfig(AppConfig):
     name = "dropout"
     verbose_name = _("控辍保学")
+
+    def ready(self) -> None:
+        from tasks.imports import register
+
+        from .imports import ENROLMENT, HOUSEHOLD
+
+        register(ENROLMENT)
+        register(HOUSEHOLD)

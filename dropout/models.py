@@ -1,0 +1,516 @@
+"""Dropout control (控辍保学): the registries we compare and the cases we work.
+
+- `EnrolmentSnapshot` / `EnrolmentRecord`: the student registry (学籍) as a county (or the
+  city-run schools) exported it on a date. A child at two schools has two records.
+- `HouseholdChild`: the household registration (户籍) list of children, by county and date.
+- `DropoutCase`: one case per child (一生一案), opened by the cross-check, worked by the
+  county through `CaseFollowUp` visits and forward-only status changes (`CaseStatusChange`).
+- `CaseFinding`: what the cross-check found about that child, kept when the case closes.
+- `CrosscheckRun`: one run of the cross-check and its counts.
+
+The poverty roster is `tasks.RosterStudent`, shared with subsidies: never copied here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tasks.models import County, Unit, Upload
+from tasks.scoping import ScopedQuerySet
+
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import RelatedManager
+
+
+class EnrolmentStatus(models.TextChoices):
+    """学籍状态 as the national student registry lists it."""
+
+    ENROLLED = "在读", _("在读")
+    SUSPENDED = "休学", _("休学")
+    DROPPED_OUT = "辍学", _("辍学")
+    SUSPECTED = "疑似辍学", _("疑似辍学")
+    TRANSFERRED = "转学", _("转学")
+    GRADUATED = "毕业", _("毕业")
+    DECEASED = "死亡", _("死亡")
+    OTHER = "其他", _("其他")
+
+
+#: A record in one of these states means the child holds a place at that school.
+ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.SUSPENDED)
+#: A record in one of these states is a dropout mark the county must look at.
+DROPOUT_STATUSES = (EnrolmentStatus.DROPPED_OUT, EnrolmentStatus.SUSPECTED)
+
+
+class EnrolmentSnapshotQuerySet(ScopedQuerySet["EnrolmentSnapshot"]):
+    scope_county_lookup = "county"
+    scope_unit_lookup = "records__school"
+
+
+class EnrolmentSnapshot(models.Model):
+    """The registry of one county (or, with county empty, of the city-run schools) on a date.
+
+    Several uploads for the same county and date (one per school, say) add to the same
+    snapshot; the cross-check reads, per county, the latest snapshot on or before its date.
+    """
+
+    county = models.ForeignKey(
+        County, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("县市区")
+    )
+    as_of = models.DateField(_("统计日期"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = EnrolmentSnapshotQuerySet.as_manager()
+
+    records: RelatedManager[EnrolmentRecord]
+
+    class Meta:
+        verbose_name = _("学籍快照")
+        verbose_name_plural = _("学籍快照")
+        ordering = ["-as_of", "county__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "as_of"],
+                condition=Q(county__isnull=False),
+                name="enrolmentsnapshot_unique_county_date",
+            ),
+            models.UniqueConstraint(
+                fields=["as_of"],
+                condition=Q(county__isnull=True),
+                name="enrolmentsnapshot_unique_city_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county or _('市直学校')} {self.as_of:%Y-%m-%d}"
+
+
+class EnrolmentRecordQuerySet(ScopedQuerySet["EnrolmentRecord"]):
+    scope_county_lookup = "county"
+    scope_unit_lookup = "school"
+
+
+class EnrolmentRecord(models.Model):
+    """One child at one school in one snapshot. `county` and `as_of` repeat the snapshot's
+    so the cross-check and scoping filter one table without a join."""
+
+    snapshot = models.ForeignKey(
+        EnrolmentSnapshot, models.CASCADE, related_name="records", verbose_name=_("学籍快照")
+    )
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50)
+    school = models.ForeignKey(
+        Unit,
+        models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": Unit.Kind.SCHOOL},
+        verbose_name=_("学校"),
+    )
+    county = models.ForeignKey(
+        County, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("县市区")
+    )
+    grade = models.CharField(_("年级"), max_length=20, blank=True)
+    status = models.CharField(_("学籍状态"), max_length=8, choices=EnrolmentStatus.choices)
+    as_of = models.DateField(_("统计日期"))
+    upload = models.ForeignKey(
+        Upload, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("来自上传")
+    )
+
+    objects = EnrolmentRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("学籍记录")
+        verbose_name_plural = _("学籍记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "id_number", "school"],
+                name="enrolmentrecord_unique_child_school",
+            ),
+        ]
+        indexes = [
+            # The cross-check groups a snapshot's rows by child.
+            models.Index(fields=["id_number", "snapshot"], name="enrolment_id_snapshot"),
+            models.Index(fields=["county", "as_of"], name="enrolment_county_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id_number} {self.school_id} {self.status}"
+
+
+class HouseholdChildQuerySet(ScopedQuerySet["HouseholdChild"]):
+    scope_county_lookup = "county"
+    # A school user sees only lists their own unit uploaded (in practice none).
+    scope_unit_lookup = "upload__unit"
+
+
+class HouseholdChild(models.Model):
+    """A child on a county's household registration list (户籍) as of a date."""
+
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50)
+    birth_date = models.DateField(_("出生日期"))
+    county = models.ForeignKey(County, models.PROTECT, related_name="+", verbose_name=_("县市区"))
+    township = models.CharField(_("乡镇"), max_length=50, blank=True)
+    village = models.CharField(_("村"), max_length=50, blank=True)
+    guardian = models.CharField(_("监护人"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    as_of = models.DateField(_("统计日期"))
+    upload = models.ForeignKey(
+        Upload, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("来自上传")
+    )
+
+    objects = HouseholdChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("户籍儿童")
+        verbose_name_plural = _("户籍儿童名单")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number", "as_of"], name="householdchild_unique_date"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["county", "as_of", "birth_date"], name="household_county_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id_number} {self.county_id} {self.as_of:%Y-%m-%d}"
+
+
+class CaseStatus(models.TextChoices):
+    SUSPECTED = "suspected", _("疑似")
+    VERIFIED = "verified", _("核实")
+    PERSUADING = "persuading", _("劝返中")
+    RETURNED = "returned", _("已复学")
+    HOME_TEACHING = "home_teaching", _("送教上门")
+    CLOSED = "closed", _("已核销")
+
+
+#: The only moves a case may make. Forward only: no state can be reached again.
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    CaseStatus.SUSPECTED: (CaseStatus.VERIFIED, CaseStatus.CLOSED),
+    CaseStatus.VERIFIED: (CaseStatus.PERSUADING, CaseStatus.HOME_TEACHING, CaseStatus.CLOSED),
+    CaseStatus.PERSUADING: (CaseStatus.RETURNED, CaseStatus.HOME_TEACHING, CaseStatus.CLOSED),
+    CaseStatus.HOME_TEACHING: (),
+    CaseStatus.RETURNED: (),
+    CaseStatus.CLOSED: (),
+}
+#: Cases still being worked; 送教上门 keeps needing visits, so it is open too.
+OPEN_STATUSES = (
+    CaseStatus.SUSPECTED,
+    CaseStatus.VERIFIED,
+    CaseStatus.PERSUADING,
+    CaseStatus.HOME_TEACHING,
+)
+
+
+class Cause(models.TextChoices):
+    POVERTY = "因贫", _("因贫")
+    LEARNING = "因学习困难", _("因学习困难")
+    ILLNESS = "因病", _("因病")
+    DISABILITY = "因残", _("因残")
+    MIGRANT_WORK = "外出务工", _("外出务工")
+    EARLY_MARRIAGE = "早婚", _("早婚")
+    OTHER = "其他", _("其他")
+
+
+class CloseReason(models.TextChoices):
+    """Lawful, explained exits: the finding was true of the data but the child is not a dropout."""
+
+    OUT_OF_PROVINCE = "外省就读", _("外省就读")
+    DECEASED = "死亡", _("死亡")
+    MOVED_AWAY = "迁出", _("户籍迁出")
+    GRADUATED = "已毕业", _("已毕业")
+    OVER_AGE = "超龄", _("已超出义务教育年龄")
+    ABROAD = "出国出境", _("出国（境）")
+    DATA_ERROR = "数据错误", _("数据错误（实际在读）")
+    OTHER = "其他", _("其他")
+
+
+class DropoutCaseQuerySet(ScopedQuerySet["DropoutCase"]):
+    scope_county_lookup = "county"
+    scope_unit_lookup = "school"
+
+    def open(self) -> DropoutCaseQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)  # type: ignore[return-value]
+
+    def needs_attention(self, today: dt.date) -> DropoutCaseQuerySet:
+        """Open cases whose next follow-up is overdue or that had no follow-up in 30 days."""
+        stale = today - dt.timedelta(days=30)
+        return self.open().filter(  # type: ignore[return-value]
+            Q(next_follow_up_due__lt=today)
+            | Q(last_follow_up_on__lt=stale)
+            | Q(last_follow_up_on__isnull=True, opened_on__lt=stale)
+        )
+
+
+class DropoutCase(models.Model):
+    """One child, one case (一生一案). Never deleted: explained cases are closed (已核销)."""
+
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, blank=True)
+    birth_date = models.DateField(_("出生日期"))
+    county = models.ForeignKey(
+        County, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("县市区")
+    )
+    school = models.ForeignKey(
+        Unit,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Unit.Kind.SCHOOL},
+        verbose_name=_("学籍学校"),
+    )
+    grade = models.CharField(_("年级"), max_length=20, blank=True)
+    township = models.CharField(_("乡镇"), max_length=50, blank=True)
+    village = models.CharField(_("村"), max_length=50, blank=True)
+    guardian = models.CharField(_("监护人"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+
+    # Categories (a child may be several at once).
+    is_registered_poor = models.BooleanField(_("建档立卡"), default=False)
+    is_left_behind = models.BooleanField(_("留守儿童"), default=False)
+    is_disabled = models.BooleanField(_("残疾儿童"), default=False)
+    is_other_difficulty = models.BooleanField(_("其他特殊困难"), default=False)
+
+    cause = models.CharField(_("辍学原因"), max_length=10, choices=Cause.choices, blank=True)
+    cause_note = models.CharField(_("原因说明"), max_length=200, blank=True)
+    measures = models.TextField(_("帮扶措施"), blank=True)
+    responsible_person = models.CharField(_("责任人"), max_length=50, blank=True)
+    responsible_unit = models.ForeignKey(
+        Unit,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("责任单位"),
+    )
+
+    status = models.CharField(
+        _("状态"), max_length=16, choices=CaseStatus.choices, default=CaseStatus.SUSPECTED
+    )
+    opened_on = models.DateField(_("立案日期"))
+    outcome_date = models.DateField(_("结果日期"), null=True, blank=True)
+    outcome_school = models.ForeignKey(
+        Unit,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Unit.Kind.SCHOOL},
+        verbose_name=_("复学学校"),
+    )
+    close_reason = models.CharField(
+        _("核销原因"), max_length=10, choices=CloseReason.choices, blank=True
+    )
+    outcome_note = models.TextField(_("结果说明/佐证"), blank=True)
+
+    # Kept up to date by the follow-up service, so lists flag overdue cases without a join.
+    last_follow_up_on = models.DateField(_("最近跟进"), null=True, blank=True)
+    next_follow_up_due = models.DateField(_("下次跟进期限"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = DropoutCaseQuerySet.as_manager()
+
+    findings: RelatedManager[CaseFinding]
+    follow_ups: RelatedManager[CaseFollowUp]
+    status_changes: RelatedManager[CaseStatusChange]
+
+    class Meta:
+        verbose_name = _("控辍保学个案")
+        verbose_name_plural = _("控辍保学个案")
+        ordering = ["-is_registered_poor", "county__order", "id_number"]
+        permissions = [("view_identity", _("可查看个案完整姓名和身份证号"))]
+        indexes = [models.Index(fields=["county", "status"], name="case_county_status")]
+
+    def __str__(self) -> str:
+        return f"{self.id_number[:4]}…{self.id_number[-4:]}（{self.get_status_display()}）"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def allowed_next(self) -> tuple[str, ...]:
+        return ALLOWED_TRANSITIONS.get(self.status, ())
+
+    def categories(self) -> list[str]:
+        flags = [
+            (self.is_registered_poor, _("建档立卡")),
+            (self.is_left_behind, _("留守儿童")),
+            (self.is_disabled, _("残疾儿童")),
+            (self.is_other_difficulty, _("其他特殊困难")),
+        ]
+        return [str(label) for on, label in flags if on]
+
+    def attention_reason(self, today: dt.date) -> str:
+        """Why an open case is flagged (same rule as `needs_attention`), or ""."""
+        if not self.is_open:
+            return ""
+        if self.next_follow_up_due and self.next_follow_up_due < today:
+            return str(_("下次跟进已逾期"))
+        if (self.last_follow_up_on or self.opened_on) < today - dt.timedelta(days=30):
+            return str(_("30天未跟进"))
+        return ""
+
+
+class FindingKind(models.TextChoices):
+    NOT_ENROLLED = "not_enrolled", _("户籍有、学籍无")
+    DOUBLE_ENROLLED = "double_enrolled", _("重复学籍")
+    MARKED_DROPOUT = "marked_dropout", _("学籍标记辍学/疑似辍学")
+    NAME_MISMATCH = "name_mismatch", _("姓名不一致")
+
+
+class CaseFindingQuerySet(ScopedQuerySet["CaseFinding"]):
+    scope_county_lookup = "case__county"
+    scope_unit_lookup = "case__school"
+
+
+class CaseFinding(models.Model):
+    """One kind of discrepancy found about a child. A re-run on later data updates
+    `last_seen_as_of`; it never adds a second row of the same kind."""
+
+    case = models.ForeignKey(
+        DropoutCase, models.CASCADE, related_name="findings", verbose_name=_("个案")
+    )
+    kind = models.CharField(_("核查发现"), max_length=20, choices=FindingKind.choices)
+    first_seen_as_of = models.DateField(_("首次发现（核查日期）"))
+    last_seen_as_of = models.DateField(_("最近发现（核查日期）"))
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+    after_close = models.BooleanField(
+        _("结案后再次发现"), default=False, help_text=_("个案已结案，核查再次发现，不重新立案")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = CaseFindingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("核查发现")
+        verbose_name_plural = _("核查发现")
+        ordering = ["first_seen_as_of", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind"], name="casefinding_unique_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.first_seen_as_of:%Y-%m-%d}"
+
+
+class FollowUpKind(models.TextChoices):
+    HOME_VISIT = "家访", _("家访")
+    PERSUASION = "劝返", _("劝返")
+    AID = "资助落实", _("资助落实")
+    HOME_TEACHING = "送教上门", _("送教上门")
+
+
+class CaseFollowUpQuerySet(ScopedQuerySet["CaseFollowUp"]):
+    scope_county_lookup = "case__county"
+    scope_unit_lookup = "case__school"
+
+
+class CaseFollowUp(models.Model):
+    case = models.ForeignKey(
+        DropoutCase, models.CASCADE, related_name="follow_ups", verbose_name=_("个案")
+    )
+    kind = models.CharField(_("跟进方式"), max_length=8, choices=FollowUpKind.choices)
+    happened_on = models.DateField(_("日期"))
+    hours = models.DecimalField(
+        _("送教课时（小时）"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    visitors = models.CharField(_("参与人员"), max_length=100, blank=True)
+    notes = models.TextField(_("情况记录"))
+    next_due = models.DateField(_("下次跟进期限"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("记录人")
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = CaseFollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("跟进记录")
+        verbose_name_plural = _("跟进记录")
+        ordering = ["-happened_on", "-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.happened_on:%Y-%m-%d} {self.kind}"
+
+
+class CaseStatusChangeQuerySet(ScopedQuerySet["CaseStatusChange"]):
+    scope_county_lookup = "case__county"
+    scope_unit_lookup = "case__school"
+
+
+class CaseStatusChange(models.Model):
+    """Every status a case took, with who and when. The opening is recorded too
+    (from_status empty, by the cross-check: changed_by empty)."""
+
+    case = models.ForeignKey(
+        DropoutCase, models.CASCADE, related_name="status_changes", verbose_name=_("个案")
+    )
+    from_status = models.CharField(
+        _("原状态"), max_length=16, choices=CaseStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("新状态"), max_length=16, choices=CaseStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    changed_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    objects = CaseStatusChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("状态变更")
+        verbose_name_plural = _("状态变更")
+        ordering = ["changed_at", "pk"]
+        constraints = [
+            # A case is opened once, even when two cross-checks run at the same moment.
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(from_status=""), name="casestatuschange_one_opening"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class CrosscheckRunQuerySet(ScopedQuerySet["CrosscheckRun"]):
+    scope_county_lookup = "county"
+    scope_unit_lookup = "county__units"
+
+
+class CrosscheckRun(models.Model):
+    """One run of the cross-check (数据比对核查) for one county and date, and what it found."""
+
+    county = models.ForeignKey(County, models.PROTECT, related_name="+", verbose_name=_("县市区"))
+    as_of = models.DateField(_("核查日期"))
+    started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    findings = models.PositiveIntegerField(_("发现数"), default=0)
+    cases_opened = models.PositiveIntegerField(_("新立案"), default=0)
+    counts: Any = models.JSONField(_("分类计数"), default=dict, blank=True)
+    triggered_by = models.CharField(_("触发方式"), max_length=50, blank=True)
+
+    objects = CrosscheckRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("比对核查记录")
+        verbose_name_plural = _("比对核查记录")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.county} {self.as_of:%Y-%m-%d}"

@@ -1,0 +1,594 @@
+"""Reads for dropout control: the cross-check queries, case lists, dashboard figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from tasks.models import County, RosterStudent, Unit
+from tasks.scoping import user_scope
+from xc_fupin.lib.idnumber import mask_id_number, mask_name
+
+from .age import compulsory_birth_range
+from .models import (
+    ACTIVE_STATUSES,
+    DROPOUT_STATUSES,
+    OPEN_STATUSES,
+    CaseStatus,
+    DropoutCase,
+    DropoutCaseQuerySet,
+    EnrolmentRecord,
+    EnrolmentSnapshot,
+    FindingKind,
+    HouseholdChild,
+)
+
+#: Findings are listed in this order after the registered-poor children.
+KIND_ORDER: dict[str, int] = {
+    FindingKind.NOT_ENROLLED: 0,
+    FindingKind.MARKED_DROPOUT: 1,
+    FindingKind.DOUBLE_ENROLLED: 2,
+    FindingKind.NAME_MISMATCH: 3,
+}
+CHUNK = 2000
+
+
+@dataclass
+class Finding:
+    kind: str
+    id_number: str
+    name: str
+    county_id: int | None
+    registered_poor: bool
+    birth_date: dt.date | None = None
+    school_id: int | None = None
+    township: str = ""
+    village: str = ""
+    guardian: str = ""
+    phone: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[int, int, int, str]:
+        return (
+            0 if self.registered_poor else 1,
+            KIND_ORDER[self.kind],
+            self.county_id or 0,
+            self.id_number,
+        )
+
+
+@dataclass
+class CrosscheckData:
+    findings: list[Finding]
+    warnings: list[tuple[int, str]]  # (county id, Chinese message)
+    enrolment_as_of: dict[int | None, dt.date]  # county id (None: city-run schools) -> date
+    household_as_of: dict[int, dt.date]
+
+
+def latest_enrolment_snapshots(as_of: dt.date) -> dict[int | None, EnrolmentSnapshot]:
+    """For every county (and the city-run schools), its latest snapshot on or before `as_of`."""
+    latest = (
+        EnrolmentSnapshot.objects.filter(as_of__lte=as_of)
+        .values("county_id")
+        .annotate(last=Max("as_of"))
+    )
+    wanted = Q(pk__in=[])
+    for row in latest:
+        wanted |= Q(county_id=row["county_id"], as_of=row["last"])
+    return {s.county_id: s for s in EnrolmentSnapshot.objects.filter(wanted)}
+
+
+def latest_household_dates(county_ids: Iterable[int], as_of: dt.date) -> dict[int, dt.date]:
+    """Per county, the date of its latest household list on or before `as_of`.
+    One indexed max() per county (a backward index scan), not a GROUP BY over the table."""
+    result = {}
+    for county_id in county_ids:
+        last = HouseholdChild.objects.filter(county_id=county_id, as_of__lte=as_of).aggregate(
+            last=Max("as_of")
+        )["last"]
+        if last is not None:
+            result[county_id] = last
+    return result
+
+
+def _marks(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+def crosscheck_findings(*, county_ids: Sequence[int], as_of: dt.date) -> CrosscheckData:
+    """What the cross-check (数据比对核查) finds for these counties on `as_of`.
+
+    Set-based: one SQL statement groups the latest enrolment snapshots by child (only the
+    children that matter to these counties: enrolled at one of their schools or on their
+    household lists) and joins that to the household lists and the roster; only rows with
+    a finding come back to Python. Kinds:
+
+    - NOT_ENROLLED: on the county's household list, of compulsory-education age, and in
+      no school's enrolment as 在读/休学 (nor marked 辍学/疑似辍学, which is its own kind).
+      Skipped, with a warning, for a county that has no enrolment snapshot yet.
+    - DOUBLE_ENROLLED: 在读/休学 at two different schools, one of them in the county.
+    - MARKED_DROPOUT: marked 辍学 or 疑似辍学 at a school of the county.
+    - NAME_MISMATCH: the names for one ID differ between enrolment, household and roster.
+    """
+    county_ids = sorted(set(county_ids))
+    snapshots = latest_enrolment_snapshots(as_of)
+    household_dates = latest_household_dates(county_ids, as_of)
+    names = {
+        c.pk: c.current_name()
+        for c in County.objects.filter(pk__in=county_ids).prefetch_related("codes")
+    }
+    warnings: list[tuple[int, str]] = []
+    for county_id in county_ids:
+        if county_id not in snapshots:
+            warnings.append(
+                (
+                    county_id,
+                    _("%(county)s尚无%(date)s及以前的学籍数据，未核查“户籍有、学籍无”。")
+                    % {"county": names.get(county_id, county_id), "date": f"{as_of:%Y-%m-%d}"},
+                )
+            )
+        if county_id not in household_dates:
+            warnings.append(
+                (
+                    county_id,
+                    _("%(county)s尚无%(date)s及以前的户籍名单，未核查“户籍有、学籍无”。")
+                    % {"county": names.get(county_id, county_id), "date": f"{as_of:%Y-%m-%d}"},
+                )
+            )
+    data = CrosscheckData(
+        findings=[],
+        warnings=warnings,
+        enrolment_as_of={k: s.as_of for k, s in snapshots.items()},
+        household_as_of=household_dates,
+    )
+    snapshot_ids = sorted(s.pk for s in snapshots.values())
+    if not snapshot_ids and not household_dates:
+        return data
+    missing_counties = [c for c in county_ids if c in snapshots and c in household_dates]
+    query = _Query(county_ids, snapshot_ids, household_dates, as_of)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Hash the candidate children in memory rather than sort them on disk; local to
+            # the transaction the service opens. Compiling these one-off queries (JIT)
+            # costs more than it saves.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL jit = off")
+        candidates = query.candidates(cursor, missing_counties)
+    data.findings = _findings(candidates, query, set(missing_counties))
+    data.findings.sort(key=lambda f: f.sort_key)
+    return data
+
+
+class _Query:
+    """The set-based SQL of the cross-check. Each statement is one pass (a hash join,
+    a hash anti-join or one GROUP BY) over the registries and returns only the ID numbers
+    of children who may have a finding; `_findings` then reads those few children in full
+    and applies the rules."""
+
+    def __init__(
+        self,
+        county_ids: list[int],
+        snapshot_ids: list[int],
+        household_dates: dict[int, dt.date],
+        as_of: dt.date,
+    ) -> None:
+        self.county_ids = county_ids
+        self.snapshot_ids = snapshot_ids or [-1]
+        self.household_dates = household_dates
+        self.as_of = as_of
+        self.all_counties = set(county_ids) >= set(County.objects.values_list("pk", flat=True))
+        self.e = EnrolmentRecord._meta.db_table
+        self.h = HouseholdChild._meta.db_table
+        self.r = RosterStudent._meta.db_table
+
+    def household_filter(self, alias: str = "h") -> tuple[str, list[Any]]:
+        parts, params = [], []
+        for county_id, day in self.household_dates.items():
+            parts.append(f"({alias}.county_id = %s AND {alias}.as_of = %s)")
+            params += [county_id, day]
+        return "(" + (" OR ".join(parts) or "1 = 0") + ")", params
+
+    def candidates(self, cursor: Any, missing_counties: list[int]) -> set[str]:
+        e, h, r = self.e, self.h, self.r
+        snaps, counties = self.snapshot_ids, self.county_ids
+        active = [str(s) for s in ACTIVE_STATUSES]
+        marks = [str(s) for s in DROPOUT_STATUSES]
+        hf, hp = self.household_filter()
+        born_from, born_to = compulsory_birth_range(self.as_of)
+        S, C = _marks(len(snaps)), _marks(len(counties))
+        found: set[str] = set()
+
+        def run(sql: str, params: list[Any]) -> None:
+            cursor.execute(sql, params)
+            found.update(row[0] for row in cursor.fetchall())
+
+        if missing_counties:
+            # Of age, on the household list, enrolled nowhere: EXCEPT hashes only the
+            # (smaller) household side and streams the enrolment rows past it.
+            run(
+                f"SELECT h.id_number FROM {h} h WHERE {hf} AND h.county_id IN ({_marks(len(missing_counties))}) "  # noqa: S608
+                "AND h.birth_date BETWEEN %s AND %s "
+                f"EXCEPT SELECT e.id_number FROM {e} e WHERE e.snapshot_id IN ({S}) AND e.status IN (%s, %s, %s, %s)",  # noqa: S608 - table names from models, values as parameters
+                [*hp, *missing_counties, born_from, born_to, *snaps, *active, *marks],
+            )
+        # Marked 辍学 / 疑似辍学 at one of the counties' schools.
+        run(
+            f"SELECT e.id_number FROM {e} e WHERE e.snapshot_id IN ({S}) AND e.county_id IN ({C}) AND e.status IN (%s, %s)",  # noqa: S608
+            [*snaps, *counties, *marks],
+        )
+        # Two schools at once, or two names in the registry: one GROUP BY over the rows
+        # of the children enrolled in these counties (the whole table for all counties).
+        restrict, restrict_params = "", []
+        if not self.all_counties:
+            restrict = f"AND e.id_number IN (SELECT id_number FROM {e} WHERE snapshot_id IN ({S}) AND county_id IN ({C}))"  # noqa: S608
+            restrict_params = [*snaps, *counties]
+        run(
+            f"SELECT e.id_number FROM {e} e WHERE e.snapshot_id IN ({S}) {restrict} GROUP BY e.id_number "  # noqa: S608
+            "HAVING MIN(CASE WHEN e.status IN (%s, %s) THEN e.school_id END) <> MAX(CASE WHEN e.status IN (%s, %s) THEN e.school_id END) "
+            "OR MIN(e.name) <> MAX(e.name)",
+            [*snaps, *restrict_params, *active, *active],
+        )
+        # Household name differs from a registry or a roster name.
+        run(
+            f"SELECT h.id_number FROM {h} h JOIN {e} e ON e.id_number = h.id_number "  # noqa: S608
+            f"WHERE {hf} AND e.snapshot_id IN ({S}) AND e.name <> h.name",
+            [*hp, *snaps],
+        )
+        run(
+            f"SELECT h.id_number FROM {h} h JOIN {r} r ON r.id_number = h.id_number "  # noqa: S608
+            f"WHERE {hf} AND r.is_active = %s AND r.name <> h.name",
+            [*hp, True],
+        )
+        # Roster name differs from the registry at one of the counties' schools.
+        run(
+            f"SELECT e.id_number FROM {e} e JOIN {r} r ON r.id_number = e.id_number "  # noqa: S608
+            f"WHERE e.snapshot_id IN ({S}) AND e.county_id IN ({C}) AND r.is_active = %s AND r.name <> e.name",
+            [*snaps, *counties, True],
+        )
+        return found
+
+
+def _findings(candidates: set[str], query: _Query, missing_counties: set[int]) -> list[Finding]:
+    """Read the candidate children in full (a few queries of CHUNK IDs) and apply the rules."""
+    ids = sorted(candidates)
+    enrolment: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    households: dict[str, dict[str, Any]] = {}
+    roster: dict[str, str] = {}
+    household_q = Q(pk__in=[])
+    for county_id, day in query.household_dates.items():
+        household_q |= Q(county_id=county_id, as_of=day)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        for rec in EnrolmentRecord.objects.filter(
+            snapshot_id__in=query.snapshot_ids, id_number__in=chunk
+        ).values("id_number", "school_id", "county_id", "grade", "status", "name"):
+            enrolment[rec["id_number"]].append(dict(rec))
+        for row in HouseholdChild.objects.filter(household_q, id_number__in=chunk).values(
+            "id_number",
+            "name",
+            "birth_date",
+            "county_id",
+            "township",
+            "village",
+            "guardian",
+            "phone",
+        ):
+            households[row["id_number"]] = dict(row)
+        roster.update(
+            RosterStudent.objects.filter(is_active=True, id_number__in=chunk).values_list(
+                "id_number", "name"
+            )
+        )
+    school_ids = {r["school_id"] for rows in enrolment.values() for r in rows}
+    schools = dict(Unit.objects.filter(pk__in=school_ids).values_list("pk", "name"))
+    counties = set(query.county_ids)
+    born_from, born_to = compulsory_birth_range(query.as_of)
+    findings: list[Finding] = []
+    for id_number in ids:
+        records = sorted(enrolment.get(id_number, []), key=lambda r: (r["school_id"], r["status"]))
+        here = [r for r in records if r["county_id"] in counties]
+        home = households.get(id_number)
+        if home is None and not here:
+            continue
+        details = [
+            {
+                "school": schools.get(r["school_id"], ""),
+                "school_id": r["school_id"],
+                "grade": r["grade"],
+                "status": r["status"],
+                "name": r["name"],
+            }
+            for r in records
+        ]
+        birth = home["birth_date"] if home else _birth_from_id(id_number)
+        base: dict[str, Any] = {
+            "id_number": id_number,
+            "name": (home["name"] if home else here[0]["name"]),
+            "county_id": home["county_id"] if home else min(r["county_id"] for r in here),
+            "registered_poor": id_number in roster,
+            "birth_date": birth,
+            "township": home["township"] if home else "",
+            "village": home["village"] if home else "",
+            "guardian": home["guardian"] if home else "",
+            "phone": home["phone"] if home else "",
+        }
+
+        def add(
+            kind: str,
+            school_id: int | None = None,
+            *,
+            details: list[dict[str, Any]] = details,
+            base: dict[str, Any] = base,
+            **extra: Any,
+        ) -> None:
+            info = {"enrolment": details, **extra}
+            if school_id:
+                info["school"] = schools.get(school_id, "")
+            findings.append(Finding(kind=kind, school_id=school_id, details=info, **base))
+
+        counted = [
+            r for r in records if r["status"] in ACTIVE_STATUSES or r["status"] in DROPOUT_STATUSES
+        ]
+        if (
+            home is not None
+            and home["county_id"] in missing_counties
+            and birth is not None
+            and born_from <= birth <= born_to
+            and not counted
+        ):
+            add(FindingKind.NOT_ENROLLED)
+        marked = [r for r in here if r["status"] in DROPOUT_STATUSES]
+        if marked:
+            add(FindingKind.MARKED_DROPOUT, marked[0]["school_id"], status=marked[0]["status"])
+        active_schools = sorted({r["school_id"] for r in records if r["status"] in ACTIVE_STATUSES})
+        if here and len(active_schools) > 1:
+            add(FindingKind.DOUBLE_ENROLLED, active_schools[0])
+        names = {r["name"] for r in records} | ({home["name"]} if home else set())
+        if id_number in roster:
+            names.add(roster[id_number])
+        if len(names) > 1:
+            school_id = (
+                active_schools[0] if active_schools else (here[0]["school_id"] if here else None)
+            )
+            add(
+                FindingKind.NAME_MISMATCH,
+                school_id,
+                names={
+                    "户籍": home["name"] if home else "",
+                    "学籍": sorted({r["name"] for r in records}),
+                    "建档立卡": roster.get(id_number, ""),
+                },
+            )
+    return findings
+
+
+def _birth_from_id(id_number: str) -> dt.date | None:
+    try:
+        return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def finding_place(finding: Finding) -> str:
+    """What the crosscheck command prints after the name: the school(s), else the village."""
+    if finding.kind == FindingKind.DOUBLE_ENROLLED:
+        return "、".join(
+            r["school"]
+            for r in finding.details.get("enrolment", [])
+            if r["status"] in ACTIVE_STATUSES
+        )
+    if finding.school_id:
+        return str(finding.details.get("school", ""))
+    return "".join(p for p in (finding.township, finding.village) if p)
+
+
+# --- cases --------------------------------------------------------------------------
+
+
+def case_list(
+    user: Any,
+    *,
+    county: int | None = None,
+    school: int | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    attention_only: bool = False,
+    today: dt.date,
+) -> QuerySet[DropoutCase]:
+    qs = DropoutCase.objects.for_user(user).select_related("county", "school")
+    if county:
+        qs = qs.filter(county_id=county)
+    if school:
+        qs = qs.filter(school_id=school)
+    if status:
+        qs = qs.filter(status=status)
+    if category in CATEGORY_FIELDS:
+        qs = qs.filter(**{CATEGORY_FIELDS[category]: True})
+    if attention_only:
+        qs = cast(DropoutCaseQuerySet, qs).needs_attention(today)
+    return qs.order_by("-is_registered_poor", "county__order", "status", "id_number")
+
+
+CATEGORY_FIELDS = {
+    "poor": "is_registered_poor",
+    "left_behind": "is_left_behind",
+    "disabled": "is_disabled",
+    "other": "is_other_difficulty",
+}
+CATEGORY_LABELS = {
+    "poor": "建档立卡",
+    "left_behind": "留守儿童",
+    "disabled": "残疾儿童",
+    "other": "其他特殊困难",
+}
+
+
+def case_timeline(case: DropoutCase) -> list[dict[str, Any]]:
+    """Findings, status changes and follow-ups of a case, oldest first."""
+    items: list[dict[str, Any]] = []
+    for finding in case.findings.all():
+        items.append({"kind": "finding", "at": finding.created_at, "obj": finding})
+    for change in case.status_changes.select_related("changed_by"):
+        items.append({"kind": "status", "at": change.changed_at, "obj": change})
+    for follow in case.follow_ups.select_related("recorded_by"):
+        items.append({"kind": "follow_up", "at": follow.recorded_at, "obj": follow})
+    items.sort(key=lambda item: item["at"])
+    return items
+
+
+@dataclass
+class CountyRow:
+    county: County | None
+    counts: dict[str, int]
+    poor: int
+    attention: int
+    total: int
+
+
+def dashboard(user: Any, today: dt.date) -> list[CountyRow]:
+    """Case counts per county and status, open registered-poor cases and cases needing
+    attention (next follow-up overdue or none in 30 days), for the counties the user sees."""
+    qs = DropoutCase.objects.for_user(user)
+    by_status: dict[int | None, Counter[str]] = defaultdict(Counter)
+    for row in qs.values("county_id", "status").annotate(n=Count("pk")):
+        by_status[row["county_id"]][row["status"]] = row["n"]
+    poor: dict[int | None, int] = dict(
+        qs.filter(is_registered_poor=True, status__in=OPEN_STATUSES)
+        .values("county_id")
+        .annotate(n=Count("pk"))
+        .values_list("county_id", "n")
+    )
+    attention: dict[int | None, int] = dict(
+        cast(DropoutCaseQuerySet, qs)
+        .needs_attention(today)
+        .values("county_id")
+        .annotate(n=Count("pk"))
+        .values_list("county_id", "n")
+    )
+    shown: list[County | None] = list(counties_for_user(user))
+    shown_ids = {c.pk for c in shown if c is not None}
+    # A school user has no county list but may still see its own cases.
+    for other in County.objects.filter(pk__in=[k for k in by_status if k is not None]).exclude(
+        pk__in=shown_ids
+    ):
+        shown.append(other)
+    if None in by_status:
+        shown.append(None)
+    rows = []
+    for county in shown:
+        key = county.pk if county is not None else None
+        counts = by_status.get(key, Counter())
+        rows.append(
+            CountyRow(
+                county=county,
+                counts={s.value: counts.get(s.value, 0) for s in CaseStatus},
+                poor=poor.get(key, 0),
+                attention=attention.get(key, 0),
+                total=sum(counts.values()),
+            )
+        )
+    return rows
+
+
+def counties_for_user(user: Any) -> QuerySet[County]:
+    """The counties a user works on: all for the city, their own for a county, none else."""
+    scope = user_scope(user)
+    counties = County.objects.prefetch_related("codes")
+    if scope.sees_all:
+        return counties
+    if scope.county_id is not None:
+        return counties.filter(pk=scope.county_id)
+    return counties.none()
+
+
+# --- the case ledger export (控辍保学台账) --------------------------------------------
+
+LEDGER_HEADERS = [
+    "序号",
+    "县市区",
+    "身份证号",
+    "姓名",
+    "性别",
+    "出生日期",
+    "学籍学校",
+    "年级",
+    "乡镇",
+    "村",
+    "监护人",
+    "联系电话",
+    "建档立卡",
+    "留守儿童",
+    "残疾儿童",
+    "其他特殊困难",
+    "核查发现",
+    "辍学原因",
+    "帮扶措施",
+    "责任人",
+    "责任单位",
+    "状态",
+    "立案日期",
+    "最近跟进",
+    "下次跟进期限",
+    "跟进次数",
+    "送教课时",
+    "结果日期",
+    "复学学校",
+    "核销原因",
+    "结果说明",
+]
+
+
+def ledger_rows(cases: QuerySet[DropoutCase], *, reveal: bool) -> Iterable[list[object]]:
+    """The case ledger, one row per case in LEDGER_HEADERS order; names, IDs, guardians and
+    phones masked unless `reveal`."""
+    from django.db.models import Sum
+
+    qs = (
+        cases.select_related("county", "school", "responsible_unit", "outcome_school")
+        .prefetch_related("county__codes", "findings")
+        .annotate(n_follow=Count("follow_ups"), hours=Sum("follow_ups__hours"))
+        .order_by("-is_registered_poor", "county__order", "id_number")
+    )
+    yes = "是"
+    for number, case in enumerate(qs.iterator(chunk_size=500), start=1):
+        yield [
+            number,
+            case.county.current_name() if case.county else "市直",
+            case.id_number if reveal else mask_id_number(case.id_number),
+            case.name if reveal else mask_name(case.name),
+            case.gender,
+            case.birth_date,
+            case.school.name if case.school else "",
+            case.grade,
+            case.township,
+            case.village,
+            case.guardian if reveal else mask_name(case.guardian),
+            case.phone if reveal else mask_id_number(case.phone) if case.phone else "",
+            yes if case.is_registered_poor else "",
+            yes if case.is_left_behind else "",
+            yes if case.is_disabled else "",
+            yes if case.is_other_difficulty else "",
+            "；".join(str(f.get_kind_display()) for f in case.findings.all()),
+            case.cause,
+            case.measures,
+            case.responsible_person,
+            case.responsible_unit.name if case.responsible_unit else "",
+            case.get_status_display(),
+            case.opened_on,
+            case.last_follow_up_on,
+            case.next_follow_up_due,
+            case.n_follow,  # type: ignore[attr-defined]
+            case.hours or 0,  # type: ignore[attr-defined]
+            case.outcome_date,
+            case.outcome_school.name if case.outcome_school else "",
+            case.get_close_reason_display() if case.close_reason else "",
+            case.outcome_note,
+        ]
