@@ -40,7 +40,7 @@ class EventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["action", "version", "narrative", "comment", "cover_sheet", "actor", "at"]
-    fields = readonly_fields
+    fields = readonly_fields  # type: ignore[assignment]
 
 
 @admin.register(MonthlySubmission)

@@ -141,13 +141,15 @@ def _ledger(units: list[Unit], end: dt.date) -> dict[int, dict[str, Any]]:
     out = {}
     for unit in units:
         total = len(tasks[unit.pk])
-        done = sum(
-            1
-            for t in tasks[unit.pk]
-            if (e := latest.get((unit.pk, t)))
-            and e.status == LedgerEntry.Status.DONE
-            and e.review != LedgerEntry.Review.RETURNED
-        )
+        done = 0
+        for t in tasks[unit.pk]:
+            entry = latest.get((unit.pk, t))
+            if (
+                entry is not None
+                and entry.status == LedgerEntry.Status.DONE
+                and entry.review != LedgerEntry.Review.RETURNED
+            ):
+                done += 1
         out[unit.pk] = {
             "tasks": total,
             "done": done,

@@ -148,7 +148,8 @@ def uploads_by_unit(
         for unit in units:
             if not _scope_has(scopes[unit.pk], row["unit__county_id"], row["unit_id"]):
                 continue
-            fig = out[(unit.pk, row["period"])].setdefault(row["kind"], KindFigure())
+            key: tuple[int, dt.date] = (unit.pk, row["period"])  # type: ignore[assignment]
+            fig = out[key].setdefault(row["kind"], KindFigure())
             fig.uploads += 1
             fig.rows += row["rows_accepted"]
             fig.upload_ids.append(row["pk"])
@@ -170,10 +171,10 @@ def uploads_by_unit(
             .values_list("upload_id", "s")
         )
         for figs in out.values():
-            fig = figs.get("disbursements")
-            if fig:
-                fig.amount = sum(
-                    (amounts.get(i) or Decimal("0") for i in fig.upload_ids), Decimal("0")
+            disb = figs.get("disbursements")
+            if disb:
+                disb.amount = sum(
+                    (amounts.get(i) or Decimal("0") for i in disb.upload_ids), Decimal("0")
                 )
     return out
 

@@ -478,10 +478,8 @@ def mails_flush() -> int:
     minutes. Returns the number of messages sent."""
     sent = 0
     stale = timezone.now() - STALE_SENDING
-    for model, subject_of, body_of in (
-        (Reminder, lambda r: r.subject, _reminder_body),
-        (Escalation, lambda e: e.subject, _escalation_body),
-    ):
+    kinds: list[tuple[Any, Any]] = [(Reminder, _reminder_body), (Escalation, _escalation_body)]
+    for model, body_of in kinds:
         waiting = model.objects.filter(
             Q(mail_state=MailState.PENDING)
             | Q(mail_state=MailState.SENDING, mail_claimed_at__lt=stale)
@@ -501,7 +499,7 @@ def mails_flush() -> int:
             to = _recipients(row.unit)
             if to:
                 send_mail(
-                    subject_of(row),
+                    row.subject,
                     body_of(row),
                     settings.DEFAULT_FROM_EMAIL,
                     to,

@@ -10,7 +10,16 @@ from django.core.files.base import ContentFile
 from subsidies.models import Disbursement, Semester, SubsidyItem
 from subsidies.services import standards_load
 from tasks import roles
-from tasks.models import LedgerEntry, RosterSnapshot, RosterStudent, School, Task, Unit, Upload, User
+from tasks.models import (
+    LedgerEntry,
+    RosterSnapshot,
+    RosterStudent,
+    School,
+    Task,
+    Unit,
+    Upload,
+    User,
+)
 from xc_fupin.lib.idnumber import make_id_number
 
 from ..factories import make_school, make_user
@@ -62,8 +71,12 @@ def upload(
     state: str = Upload.State.APPLIED,
 ) -> Upload:
     """An applied upload of `kind` for `period`, uploaded on `on` (YYYY-MM-DD)."""
-    user = user or User.objects.filter(unit=unit_obj).first() or User.objects.create_user(
-        username=f"u-{unit_obj.code}-{Upload.objects.count()}", unit=unit_obj
+    user = (
+        user
+        or User.objects.filter(unit=unit_obj).first()
+        or User.objects.create_user(
+            username=f"u-{unit_obj.code}-{Upload.objects.count()}", unit=unit_obj
+        )
     )
     up = Upload(
         kind=kind,
@@ -84,7 +97,9 @@ def upload(
     return up
 
 
-def ledger(task: int, unit_code: str, author: User, period: dt.date, status: str = "done") -> LedgerEntry:
+def ledger(
+    task: int, unit_code: str, author: User, period: dt.date, status: str = "done"
+) -> LedgerEntry:
     return LedgerEntry.objects.create(
         task=Task.objects.get(number=task),
         unit=unit(unit_code),
@@ -96,7 +111,9 @@ def ledger(task: int, unit_code: str, author: User, period: dt.date, status: str
 
 
 def student(school: School, n: int, county: str = "xuanzhou") -> RosterStudent:
-    snapshot = RosterSnapshot.objects.first() or RosterSnapshot.objects.create(as_of=dt.date(2019, 3, 1))
+    snapshot = RosterSnapshot.objects.first() or RosterSnapshot.objects.create(
+        as_of=dt.date(2019, 3, 1)
+    )
     return RosterStudent.objects.create(
         id_number=make_id_number(AREA[county], dt.date(2010, 1 + n % 12, 1 + n % 28), n),
         name=f"学生{n}",
@@ -110,7 +127,9 @@ def student(school: School, n: int, county: str = "xuanzhou") -> RosterStudent:
     )
 
 
-def pay(s: RosterStudent, semester: Semester, amount: str = "250", on: str = "2019-05-20") -> Disbursement:
+def pay(
+    s: RosterStudent, semester: Semester, amount: str = "250", on: str = "2019-05-20"
+) -> Disbursement:
     return Disbursement.objects.create(
         id_number=s.id_number,
         name=s.name,
