@@ -172,8 +172,15 @@ class Disbursement(models.Model):
 
     id_number = models.CharField(_("身份证号"), max_length=18)
     name = models.CharField(_("姓名"), max_length=50)
+    # No single-column FK indexes: the composite indexes below lead with semester, and each
+    # extra index slows a 100,000-row COPY. Deleting a school or an item is rare (PROTECT
+    # then scans once).
     school = models.ForeignKey(
-        Unit, models.PROTECT, related_name="disbursements", verbose_name=_("就读学校")
+        Unit,
+        models.PROTECT,
+        related_name="disbursements",
+        verbose_name=_("就读学校"),
+        db_index=False,
     )
     county = models.ForeignKey(
         County,
@@ -182,12 +189,21 @@ class Disbursement(models.Model):
         blank=True,
         related_name="disbursements",
         verbose_name=_("县区"),
+        db_index=False,
     )
     item = models.ForeignKey(
-        SubsidyItem, models.PROTECT, related_name="disbursements", verbose_name=_("资助项目")
+        SubsidyItem,
+        models.PROTECT,
+        related_name="disbursements",
+        verbose_name=_("资助项目"),
+        db_index=False,
     )
     semester = models.ForeignKey(
-        Semester, models.PROTECT, related_name="disbursements", verbose_name=_("学期")
+        Semester,
+        models.PROTECT,
+        related_name="disbursements",
+        verbose_name=_("学期"),
+        db_index=False,
     )
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     paid_on = models.DateField(_("发放日期"))

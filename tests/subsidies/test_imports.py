@@ -355,3 +355,33 @@ def test_specs_are_registered_for_the_pipeline() -> None:
         "资助标准",
         "资助发放明细",
     }
+
+
+def test_the_fast_id_check_agrees_with_the_library() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from subsidies.imports import id_value
+    from xc_fupin.lib.idnumber import IdNumberError, parse_id_number
+
+    day = dt.date(2019, 6, 1)
+
+    def outcome(fn: Any, raw: str) -> str:
+        try:
+            return fn(raw)
+        except IdNumberError as e:
+            return f"error: {e}"
+
+    @settings(max_examples=500, deadline=None)
+    @given(
+        st.text(alphabet="0123456789xX", min_size=18, max_size=18)
+        | st.sampled_from(
+            [ident("xuanzhou", 5), ident("guangde", 7), "34180220100101123x", "341802201902301234"]
+        )
+    )
+    def check(raw: str) -> None:
+        assert outcome(lambda r: id_value(r, day), raw) == outcome(
+            lambda r: parse_id_number(r, today=day).value, raw
+        )
+
+    check()
