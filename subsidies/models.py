@@ -172,9 +172,8 @@ class Disbursement(models.Model):
 
     id_number = models.CharField(_("身份证号"), max_length=18)
     name = models.CharField(_("姓名"), max_length=50)
-    # No single-column FK indexes: the composite indexes below lead with semester, and each
-    # extra index slows a 100,000-row COPY. Deleting a school or an item is rare (PROTECT
-    # then scans once).
+    # No single-column indexes for school, county and item: each extra index slows a
+    # 100,000-row COPY, and deleting a school or an item is rare (PROTECT then scans once).
     school = models.ForeignKey(
         Unit,
         models.PROTECT,
@@ -198,12 +197,9 @@ class Disbursement(models.Model):
         verbose_name=_("资助项目"),
         db_index=False,
     )
+    # Kept: the omission check reads one semester's payments through it.
     semester = models.ForeignKey(
-        Semester,
-        models.PROTECT,
-        related_name="disbursements",
-        verbose_name=_("学期"),
-        db_index=False,
+        Semester, models.PROTECT, related_name="disbursements", verbose_name=_("学期")
     )
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     paid_on = models.DateField(_("发放日期"))
