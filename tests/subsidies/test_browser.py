@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the browser fixtures are imported from tests/test_browser.py
 """The dashboard and the omission page in headless Chromium, with screenshots."""
 
 from __future__ import annotations
@@ -8,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ..test_browser import browser, login, page, shot  # noqa: F401 - fixtures
+from ..browser import login, shot
 from .conftest import add_student, pay
 
 pytestmark = pytest.mark.browser
