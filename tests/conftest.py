@@ -202,3 +202,30 @@ def wait_for(predicate: Any, timeout: float = 60.0) -> Any:
         if time.monotonic() > end:
             raise AssertionError("timed out waiting for the worker")
         time.sleep(0.3)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    """One headless Debian Chromium for the whole run (Playwright's sync API cannot be
+    started twice in one process, so this fixture lives here and nowhere else)."""
+    from .browser import ARGS, CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("XC_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Any:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()

@@ -70,7 +70,11 @@ def fingerprints(model: type[models.Model], user: Any, limit: int) -> tuple[list
             value = str(getattr(obj, name) or "")
             if value in seen:
                 continue
-            if "id_number" in name and len(value) == 18 or len(value) >= MIN_TEXT:
+            # A full ID number, or free text long enough to identify the row. ASCII values
+            # are codes (a sheet kind, a state), not data about anyone.
+            if ("id_number" in name and len(value) == 18) or (
+                len(value) >= MIN_TEXT and not value.isascii()
+            ):
                 prints.add(value)
     return hidden, prints
 

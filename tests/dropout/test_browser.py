@@ -11,7 +11,7 @@ from dropout.models import CaseStatus, DropoutCase
 from dropout.services import crosscheck_run
 from tasks.clock import today
 
-from ..test_browser import browser, login, page, shot  # noqa: F401, F811 - fixtures used by name
+from ..browser import login, shot
 from .builders import enrol, household, kid, roster
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ import pytest
 from reports import services
 from reports.models import Escalation
 
-from ..test_browser import browser, login, page, shot  # noqa: F401 - fixtures
+from ..browser import login, shot
 from .conftest import pay, student, unit, upload
 
 pytestmark = pytest.mark.browser
