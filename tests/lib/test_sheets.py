@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import struct
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -16,7 +19,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xc_fupin.lib import sheets
+from xc_fupin.lib import forked, sheets
 from xc_fupin.lib.dates import parse_date
 from xc_fupin.lib.idnumber import IdNumberError, make_id_number, parse_id_number
 from xc_fupin.lib.money import parse_amount
@@ -406,27 +409,38 @@ def simple_xlsx() -> bytes:
 
 
 @pytest.fixture
-def calamine_calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Record whether the workbook reader was ever handed the file."""
-    calls: list[Any] = []
+def calamine_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[], int]:
+    """Count how many times the workbook reader was handed a file, in any process.
+
+    calamine runs in a forked child, whose memory the test cannot see: each call is
+    recorded as a line in a file instead.
+    """
+    log = tmp_path / "calamine-calls"
+    log.touch()
     real = sheets.CalamineWorkbook
 
     class Spy:
         @staticmethod
         def from_filelike(*args: Any, **kwargs: Any) -> Any:
-            calls.append(args)
+            with log.open("a") as handle:
+                handle.write(f"{os.getpid()}\n")
             return real.from_filelike(*args, **kwargs)
 
     monkeypatch.setattr(sheets, "CalamineWorkbook", Spy)
-    return calls
+    return lambda: len(log.read_text().splitlines())
 
 
-def test_it_refuses_a_workbook_with_macros(calamine_calls: list[Any]) -> None:
+def test_the_reader_spy_sees_the_forked_reader(calamine_calls: Callable[[], int]) -> None:
+    read_table(simple_xlsx(), filename="a.xlsx", columns=SIMPLE)
+    assert calamine_calls() == 1
+
+
+def test_it_refuses_a_workbook_with_macros(calamine_calls: Callable[[], int]) -> None:
     data = with_members(simple_xlsx(), {"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 fake vba"})
     with pytest.raises(SheetError) as excinfo:
         read_table(data, filename="宏.xlsx", columns=SIMPLE)
     assert reason(excinfo) == MACRO
-    assert calamine_calls == []
+    assert calamine_calls() == 0
 
 
 def test_it_refuses_macro_enabled_content_types_and_extensions() -> None:
@@ -449,7 +463,9 @@ def test_it_refuses_macro_enabled_content_types_and_extensions() -> None:
     assert reason(excinfo) == MACRO
 
 
-def test_it_refuses_a_zip_bomb_before_any_reader_opens_it(calamine_calls: list[Any]) -> None:
+def test_it_refuses_a_zip_bomb_before_any_reader_opens_it(
+    calamine_calls: Callable[[], int],
+) -> None:
     buffer = io.BytesIO()
     zeros = bytes(1 << 20)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -463,7 +479,7 @@ def test_it_refuses_a_zip_bomb_before_any_reader_opens_it(calamine_calls: list[A
     with pytest.raises(SheetError) as excinfo:
         read_table(data, filename="炸弹.xlsx", columns=SIMPLE)
     assert "解压后体积异常" in str(excinfo.value)
-    assert calamine_calls == []
+    assert calamine_calls() == 0
 
 
 def deflated_zeros(megabytes: int) -> tuple[bytes, int]:
@@ -536,22 +552,22 @@ def raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
     return out.getvalue()
 
 
-def test_it_refuses_a_member_that_compresses_too_well(calamine_calls: list[Any]) -> None:
+def test_it_refuses_a_member_that_compresses_too_well(calamine_calls: Callable[[], int]) -> None:
     body, crc = deflated_zeros(100)  # under the total cap, but about 1000:1
     data = raw_zip([("xl/worksheets/sheet1.xml", body, crc, 100 << 20)])
     with pytest.raises(SheetError) as excinfo:
         read_table(data, filename="比例.xlsx", columns=SIMPLE)
     assert "解压后体积异常" in reason(excinfo)
-    assert calamine_calls == []
+    assert calamine_calls() == 0
 
 
-def test_it_refuses_a_member_that_lies_about_its_size(calamine_calls: list[Any]) -> None:
+def test_it_refuses_a_member_that_lies_about_its_size(calamine_calls: Callable[[], int]) -> None:
     body, crc = deflated_zeros(64)
     data = raw_zip([("xl/worksheets/sheet1.xml", body, crc, 4096)])
     with pytest.raises(SheetError) as excinfo:
         read_table(data, filename="谎报.xlsx", columns=SIMPLE)
     assert reason(excinfo) == CORRUPT
-    assert calamine_calls == []
+    assert calamine_calls() == 0
 
 
 def test_it_refuses_a_truncated_workbook() -> None:
@@ -824,21 +840,21 @@ def test_it_reads_shared_strings_as_excel_writes_them() -> None:
     assert table.rows[0].values == {"身份证号": ID1, "姓名": "张三", "金额(元)": 1250}
 
 
-def test_it_refuses_an_impossible_shared_string_count(calamine_calls: list[Any]) -> None:
+def test_it_refuses_an_impossible_shared_string_count(calamine_calls: Callable[[], int]) -> None:
     # calamine reserves memory for uniqueCount strings up front: 4e9 of them is 96 GB,
     # and a failed allocation in Rust kills the process instead of raising.
     data = handmade_xlsx(ROWS, SHARED.format(n=4_000_000_000, id=ID1))
     with pytest.raises(SheetError) as excinfo:
         read_table(data, filename="a.xlsx", columns=SIMPLE)
     assert reason(excinfo) == CORRUPT
-    assert calamine_calls == []
+    assert calamine_calls() == 0
 
 
 @pytest.mark.parametrize(
     "far", ['r="XFD1048576"', "r = 'XFD1048576'", 's="0"\tr="xfd1048576"', 'x=">" r="XFD1048576"']
 )
 def test_it_refuses_a_sheet_whose_farthest_cell_is_absurdly_far(
-    far: str, calamine_calls: list[Any]
+    far: str, calamine_calls: Callable[[], int]
 ) -> None:
     # calamine allocates the whole rectangle from A1 to the farthest cell: 17 billion cells.
     rows = ROWS + f'<row r="1048576"><c {far} t="s"><v>4</v></c></row>'
@@ -850,7 +866,7 @@ def test_it_refuses_a_sheet_whose_farthest_cell_is_absurdly_far(
         reason(excinfo)
         == "表格有内容的区域过大（最远到 XFD1048576 单元格），请删除表格右侧和下方多余的行列后重新上传"
     )
-    assert calamine_calls == []
+    assert calamine_calls() == 0
 
 
 def test_a_stray_cell_far_to_the_right_of_a_short_sheet_is_fine() -> None:
@@ -863,7 +879,7 @@ def test_a_stray_cell_far_to_the_right_of_a_short_sheet_is_fine() -> None:
     assert [row.values["姓名"] for row in table.rows] == ["张三"]
 
 
-def test_xls_is_read_without_the_native_reader(calamine_calls: list[Any]) -> None:
+def test_xls_is_read_without_the_native_reader(calamine_calls: Callable[[], int]) -> None:
     workbook = xlwt.Workbook(encoding="utf-8")
     sheet = workbook.add_sheet("a")
     for row in range(30):
@@ -876,7 +892,7 @@ def test_xls_is_read_without_the_native_reader(calamine_calls: list[Any]) -> Non
     damaged[1558] = 0xBF
     with pytest.raises(SheetError):
         read_table(bytes(damaged), filename="损坏.xls", columns=SIMPLE)
-    assert calamine_calls == []
+    assert calamine_calls() == 0
 
 
 def test_hidden_xls_sheets_are_skipped() -> None:
@@ -914,3 +930,254 @@ def test_rows_already_in_memory_get_the_same_treatment() -> None:
     assert table.skipped == [(4, "合计行"), (5, "签字行")]
     with pytest.raises(SheetError, match="后台导入.xlsx"):
         table_from_grid([("姓名",)], filename="后台导入.xlsx", columns=SIMPLE)
+
+
+# --- the reader runs in a forked child: what kills it does not kill us ----------------
+
+needs_fork = pytest.mark.skipif(not forked.FORK_AVAILABLE, reason="needs fork (Linux)")
+BROKEN = "文件已损坏或格式异常，无法读取，请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+
+
+def cells_without_references(row: int, cells: int) -> bytes:
+    """A sheet whose last row holds `cells` cells written without an r attribute.
+
+    calamine then counts positions and sizes the grid as row x cells: at 600,000 x 5,000
+    it requests 96 GB, and the failed allocation aborts the process. The pre-scan sees
+    only the row number, which alone is harmless.
+    """
+    return handmade_xlsx(
+        ROWS + f'<row r="{row}">' + "<c><v>1</v></c>" * cells + "</row>",
+        SHARED.format(n=5, id=ID1),
+    )
+
+
+@needs_fork
+def test_the_crafted_workbook_really_aborts_the_reader() -> None:
+    # Without the fork this is what would happen to the worker reading the upload.
+    data = cells_without_references(600_000, 5_000)
+    sheets._check_xlsx(data)  # the pre-scan lets it through
+    with pytest.raises(forked.ChildCrashed, match="SIGABRT"):
+        forked.run_forked(sheets._calamine_sheets, (data, SIMPLE), time_limit=60, memory_limit=None)
+
+
+@needs_fork
+def test_a_workbook_that_kills_the_reader_is_refused_and_we_live_on() -> None:
+    data = cells_without_references(600_000, 5_000)
+    with pytest.raises(SheetError) as excinfo:
+        read_table(data, filename="坏.xlsx", columns=SIMPLE)
+    assert reason(excinfo) == BROKEN
+    assert str(excinfo.value) == f"文件“坏.xlsx”：{BROKEN}"
+    table = read_table(simple_xlsx(), filename="好.xlsx", columns=SIMPLE)
+    assert [row.values["姓名"] for row in table.rows] == ["张三"]
+
+
+@needs_fork
+def test_a_reader_past_its_memory_limit_fails_in_the_child(settings: Any) -> None:
+    # 100,000 rows x 300 cells: calamine would fill a 960 MB grid; allow it 64 MB more.
+    settings.SHEETS_READER_MEMORY_LIMIT = 64 * 1024 * 1024
+    with pytest.raises(SheetError) as excinfo:
+        read_table(cells_without_references(100_000, 300), filename="大.xlsx", columns=SIMPLE)
+    assert reason(excinfo) == BROKEN
+
+
+def slow_reader(payload: bytes, columns: object) -> object:
+    time.sleep(30)
+    return "", []
+
+
+@needs_fork
+def test_a_reader_past_its_time_limit_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheets, "READER_TIME_LIMIT", 0.5)
+    monkeypatch.setattr(sheets, "_calamine_sheets", slow_reader)
+    start = time.monotonic()
+    with pytest.raises(SheetError) as excinfo:
+        read_table(simple_xlsx(), filename="慢.xlsx", columns=SIMPLE)
+    assert time.monotonic() - start < 10
+    assert str(excinfo.value) == (
+        "文件“慢.xlsx”：读取时间过长（超过 0.5 秒），文件可能已损坏或内容过多，"
+        "请删除多余的行列或拆分后重新上传"
+    )
+
+
+@needs_fork
+def test_the_limits_come_from_settings_when_set(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SHEETS_READER_TIME_LIMIT = 0.25
+    monkeypatch.setattr(sheets, "_calamine_sheets", slow_reader)
+    with pytest.raises(SheetError, match="超过 0.25 秒"):
+        read_table(simple_xlsx(), filename="慢.xlsx", columns=SIMPLE)
+
+
+def many_sheets() -> bytes:
+    def instructions(sheet: Worksheet) -> None:
+        sheet.title = "填表说明"
+        for line in range(30):
+            sheet.append([f"{line + 1}. 身份证号请设为文本格式。"])
+
+    def hidden(sheet: Worksheet) -> None:
+        sheet.append(["身份证号", "姓名", "金额"])
+        sheet.append([ID3, "隐藏的人", 1])
+
+    def after(sheet: Worksheet) -> None:
+        sheet.append(["身份证号", "姓名", "金额"])
+        sheet.append([ID4, "后面的表", 1])
+
+    return xlsx(instructions, hidden, county_sheet, after, hidden=(1,))
+
+
+def headerless() -> bytes:
+    def build(sheet: Worksheet) -> None:
+        for row in range(40):
+            sheet.append(["序号", "身份证号", "备注", row])
+
+    return xlsx(build, build)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(lambda: xlsx(county_sheet), id="county"),
+        pytest.param(many_sheets, id="many-sheets"),
+        pytest.param(headerless, id="no-header"),
+        pytest.param(lambda: handmade_xlsx(ROWS, SHARED.format(n=5, id=ID1)), id="handmade"),
+    ],
+)
+def test_forked_and_in_process_reads_are_identical(
+    data: Callable[[], bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def outcome() -> object:
+        try:
+            return read_table(data(), filename="a.xlsx", columns=DISBURSEMENT)
+        except SheetError as error:
+            return str(error)
+
+    forked_outcome = outcome()
+    monkeypatch.setattr(forked, "FORK_AVAILABLE", False)
+    monkeypatch.setattr(sheets, "FORK_AVAILABLE", False)
+    assert outcome() == forked_outcome
+
+
+@needs_fork
+@pytest.mark.django_db
+def test_the_callers_database_connection_survives_the_reader(settings: Any) -> None:
+    from django.db import connection
+
+    from tasks.models import County
+
+    count = County.objects.count()
+    raw = connection.connection
+    with pytest.raises(SheetError):
+        read_table(cells_without_references(600_000, 5_000), filename="坏.xlsx", columns=SIMPLE)
+    settings.SHEETS_READER_MEMORY_LIMIT = 64 * 1024 * 1024
+    with pytest.raises(SheetError):
+        read_table(cells_without_references(100_000, 300), filename="大.xlsx", columns=SIMPLE)
+    read_table(simple_xlsx(), filename="好.xlsx", columns=SIMPLE)
+    assert connection.connection is raw
+    assert County.objects.count() == count
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+PROBE_APP = """
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xc_fupin.settings")
+import django
+
+django.setup()
+from celery import Celery
+from django.db import connection
+
+from xc_fupin.lib.sheets import ColumnSpec, SheetError, read_table
+
+app = Celery("sheets_probe")
+app.conf.update(
+    broker_url="filesystem://",
+    broker_transport_options={
+        "data_folder_in": os.environ["PROBE_QUEUE"],
+        "data_folder_out": os.environ["PROBE_QUEUE"],
+        "polling_interval": 0.05,
+    },
+    result_backend="file://" + os.environ["PROBE_RESULTS"],
+    worker_hijack_root_logger=False,
+)
+
+
+@app.task(name="probe.read")
+def read(path):
+    # The worker holds a database connection while it reads, as an import job does.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    raw = connection.connection
+    try:
+        table = read_table(
+            path, filename=os.path.basename(path), columns=[ColumnSpec("身份证号"), ColumnSpec("姓名")]
+        )
+        outcome = f"{len(table.rows)} rows"
+    except SheetError as error:
+        outcome = str(error)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+        answer = cursor.fetchone()[0]
+    return {"pid": os.getpid(), "outcome": outcome, "db": answer, "same": connection.connection is raw}
+"""
+
+
+@needs_fork
+@pytest.mark.parametrize("pool", ["prefork", "solo"])
+def test_a_celery_worker_survives_the_workbook_that_kills_the_reader(
+    pool: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from celery import Celery
+
+    queue, results = tmp_path / "queue", tmp_path / "results"
+    queue.mkdir()
+    results.mkdir()
+    (tmp_path / "sheets_probe.py").write_text(PROBE_APP)
+    bad, good = tmp_path / "坏.xlsx", tmp_path / "好.xlsx"
+    bad.write_bytes(cells_without_references(600_000, 5_000))
+    good.write_bytes(simple_xlsx())
+    root = Path(sheets.__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)]),
+        "PROBE_QUEUE": str(queue),
+        "PROBE_RESULTS": str(results),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+    }
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "sheets_probe", "worker", f"--pool={pool}"]
+        + ["--concurrency=1", "--without-heartbeat", "--without-gossip", "--without-mingle"]
+        + ["--loglevel=INFO"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    client = Celery("sheets_probe")
+    client.conf.update(
+        broker_url="filesystem://",
+        broker_transport_options={"data_folder_in": str(queue), "data_folder_out": str(queue)},
+        result_backend=f"file://{results}",
+    )
+    try:
+        first = client.send_task("probe.read", args=[str(bad)]).get(timeout=60, interval=0.05)
+        second = client.send_task("probe.read", args=[str(good)]).get(timeout=60, interval=0.05)
+    finally:
+        # The results are in; Celery's own shutdown would take seconds. The worker leads
+        # its own process group: its pool processes go with it.
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    assert first["outcome"] == f"文件“坏.xlsx”：{BROKEN}", log.read_text()
+    assert second["outcome"] == "1 rows"
+    assert first["pid"] == second["pid"]  # the same worker process read both
+    assert first["db"] == second["db"] == 2
+    assert first["same"] and second["same"]
+    assert "WorkerLostError" not in log.read_text()
