@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -18,6 +19,8 @@ from django.views.decorators.http import require_POST
 from xc_fupin.lib.export import xlsx_bytes
 
 from . import jobs, uploads
+from .clock import today
+from .forms import MonthField
 from .imports import all_specs, get_spec
 from .models import Upload
 from .queue import enqueue
@@ -31,6 +34,11 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("表格类型"),
         error_messages={"required": gettext_lazy("请选择表格类型。")},
+    )
+    period = MonthField(
+        label=gettext_lazy("所属月份"),
+        help_text=gettext_lazy("这份表格算作哪个月的月报（按月报送的发放明细、学籍等）"),
+        error_messages={"required": gettext_lazy("请填写所属月份，例如 2019-05。")},
     )
     file = forms.FileField(
         label=gettext_lazy("文件"),
@@ -69,14 +77,21 @@ def _run_or_enqueue(upload: Upload, job: Any, service: Any) -> None:
 @login_required
 def upload_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    form = UploadForm(user=user, initial={"kind": request.GET.get("kind", "")})
+    last_month = (today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    form = UploadForm(
+        user=user, initial={"kind": request.GET.get("kind", ""), "period": last_month}
+    )
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES, user=user)
         if form.is_valid():
             f = form.cleaned_data["file"]
             try:
                 upload = uploads.upload_receive(
-                    user=user, kind=form.cleaned_data["kind"], content=f.read(), filename=f.name
+                    user=user,
+                    kind=form.cleaned_data["kind"],
+                    content=f.read(),
+                    filename=f.name,
+                    period=form.cleaned_data["period"].replace(day=1),
                 )
             except ValidationError as exc:
                 for msg in exc.messages:
@@ -86,6 +101,9 @@ def upload_list(request: HttpRequest) -> HttpResponse:
                 return redirect("tasks:upload", pk=upload.pk)
     qs = Upload.objects.for_user(user).select_related("unit", "uploaded_by")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    titles = {s.key: s.title for s in all_specs()}
+    for u in page:
+        u.kind_title = titles.get(u.kind, u.kind)  # type: ignore[attr-defined]
     return render(
         request,
         "tasks/uploads.html",

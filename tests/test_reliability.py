@@ -50,7 +50,8 @@ def roster_file(n: int, school: str = "宣州区实验小学") -> bytes:
 
 def post_upload(client: Client, content: bytes) -> Upload:
     response = client.post(
-        "/uploads/", {"kind": "roster", "file": SimpleUploadedFile("名册.xlsx", content)}
+        "/uploads/",
+        {"kind": "roster", "period": "2019-05", "file": SimpleUploadedFile("名册.xlsx", content)},
     )
     assert response.status_code == 302
     return Upload.objects.latest("pk")

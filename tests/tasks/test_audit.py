@@ -85,7 +85,12 @@ def test_rows_written_by_an_import_name_their_upload(xuanzhou_staff: Any) -> Non
         client = client_for(xuanzhou_staff)
         content = workbook([[i, "某"] for i in ids(2)])
         client.post(
-            "/uploads/", {"kind": "mini_roster", "file": SimpleUploadedFile("名册.xlsx", content)}
+            "/uploads/",
+            {
+                "kind": "mini_roster",
+                "period": "2019-05",
+                "file": SimpleUploadedFile("名册.xlsx", content),
+            },
         )
         upload = Upload.objects.get()
         client.post(f"/uploads/{upload.pk}/confirm/")

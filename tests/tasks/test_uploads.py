@@ -129,7 +129,8 @@ def login(user: Any) -> Client:
 
 def upload(client: Client, content: bytes, name: str = "名册.xlsx") -> Upload:
     response = client.post(
-        "/uploads/", {"kind": "mini_roster", "file": SimpleUploadedFile(name, content)}
+        "/uploads/",
+        {"kind": "mini_roster", "period": "2019-05", "file": SimpleUploadedFile(name, content)},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     return Upload.objects.latest("pk")
@@ -139,6 +140,7 @@ def test_a_clean_file_is_previewed_then_applied_on_confirm(xuanzhou_staff: Any) 
     client = login(xuanzhou_staff)
     up = upload(client, workbook([[i, f"学生{n}"] for n, i in enumerate(ids(3))]))
     assert (up.state, up.rows_total, up.rows_accepted, up.rows_rejected) == ("previewed", 3, 3, 0)
+    assert up.period == dt.date(2019, 5, 1)
     page = client.get(f"/uploads/{up.pk}/").content.decode()
     assert "校验通过" in page and "3418**********" in page and "学*" in page
     assert not RosterStudent.objects.exists()

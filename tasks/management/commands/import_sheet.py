@@ -42,6 +42,7 @@ class Command(BaseCommand):
             help="以哪个单位的名义导入（单位代码），决定可导入的范围；默认市教体局",
         )
         parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+        parser.add_argument("--period", help="所属月份 YYYY-MM（计入该月月报）")
 
     def handle(
         self, *args: Any, kind: str, file: Path, unit: str, dry_run: bool, **options: Any
