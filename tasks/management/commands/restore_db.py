@@ -35,9 +35,10 @@ class Command(BaseCommand):
         if not shutil.which("pg_restore"):
             raise CommandError("找不到 pg_restore：请安装 PostgreSQL 客户端（postgresql-client）")
         conn_args, env = pg_env(db)
-        created = subprocess.run(
-            ["createdb", *conn_args, into], env=env, capture_output=True, text=True
-        )  # noqa: S603, S607
+        createdb = shutil.which("createdb") or "createdb"
+        # Arguments are a list (no shell); `into` is a database name an administrator typed.
+        cmd_create = [createdb, *conn_args, into]
+        created = subprocess.run(cmd_create, env=env, capture_output=True, text=True)  # noqa: S603
         if created.returncode != 0 and "already exists" not in created.stderr:
             raise CommandError(f"创建数据库失败：{created.stderr.strip()}")
         cmd = ["pg_restore", *conn_args, "--no-owner", "--exit-on-error", "-d", into, str(dump)]
