@@ -7,17 +7,19 @@ writes; `apply` writes the clean rows in bulk inside the caller's transaction.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks import audit
 from tasks.clock import today
 from tasks.imports import ImportContext, ImportSpec, ValidationResult
 from tasks.models import RosterSnapshot, RosterStudent, School, Unit
@@ -274,6 +276,8 @@ class SchoolsSpec(ImportSpec):
             ["name", "short_name", "county", "stages", "is_city_run", "parent"],
             batch_size=1000,
         )
+        audit.bulk_created(Unit, created)
+        audit.bulk_created(Unit, updated, update=True)
         return {_("新增学校"): len(created), _("更新学校"): len(updated)}
 
     def preview_row(self, clean: dict[str, Any]) -> list[str]:
@@ -449,6 +453,7 @@ class RosterSpec(ImportSpec):
         )
         created: list[RosterStudent] = []
         updated: list[RosterStudent] = []
+        now = timezone.now()
         for clean in result.rows:
             student = RosterStudent(
                 pk=clean.get("pk"),
@@ -464,6 +469,7 @@ class RosterSpec(ImportSpec):
                 boarding=clean["boarding"],
                 snapshot=snapshot,
                 is_active=True,
+                updated_at=now,  # bulk_update does not apply auto_now
             )
             (updated if student.pk else created).append(student)
         RosterStudent.objects.bulk_create(created, batch_size=2000)
@@ -485,6 +491,8 @@ class RosterSpec(ImportSpec):
             ],
             batch_size=2000,
         )
+        audit.bulk_created(RosterStudent, created)
+        audit.bulk_created(RosterStudent, updated, update=True)
         return {_("新增学生"): len(created), _("更新学生"): len(updated)}
 
     def preview_row(self, clean: dict[str, Any]) -> list[str]:
@@ -666,6 +674,8 @@ class StandardsSpec(ImportSpec):
                 )
         SubsidyStandard.objects.bulk_create(created)
         SubsidyStandard.objects.bulk_update(updated, ["amount", "source"])
+        audit.bulk_created(SubsidyStandard, created)
+        audit.bulk_created(SubsidyStandard, updated, update=True)
         return {
             _("新增资助项目"): new_items,
             _("新增标准"): len(created),
@@ -961,28 +971,7 @@ class DisbursementsSpec(ImportSpec):
         if connection.vendor == "postgresql":
             added = _copy_disbursements(rows, upload_id)
         else:
-            before = Disbursement.objects.count()
-            now = timezone.now()
-            Disbursement.objects.bulk_create(
-                (
-                    Disbursement(
-                        id_number=r["id_number"],
-                        name=r["name"],
-                        school_id=r["school_id"],
-                        county_id=r["county_id"],
-                        item_id=r["item_id"],
-                        semester_id=r["semester_id"],
-                        amount=r["amount"],
-                        paid_on=r["paid_on"],
-                        upload_id=upload_id,
-                        created_at=now,
-                    )
-                    for r in rows
-                ),
-                batch_size=2000,
-                ignore_conflicts=True,
-            )
-            added = Disbursement.objects.count() - before
+            added = _create_disbursements(rows, upload_id)
         ctx.progress(_("写入"), len(rows), len(rows))
         counts = {_("新增发放记录"): added}
         if added != len(rows):
@@ -1001,6 +990,45 @@ class DisbursementsSpec(ImportSpec):
         ]
 
 
+def _create_disbursements(rows: list[dict[str, Any]], upload_id: int | None) -> int:
+    """The ORM path (SQLite): bulk_create, then the historical rows in bulk.
+
+    A payment a concurrent upload wrote after our validation is left out instead of
+    failing the whole file; bulk_create without ignore_conflicts returns the new primary
+    keys, which the historical rows need.
+    """
+    now = timezone.now()
+    objs = [
+        Disbursement(
+            id_number=r["id_number"],
+            name=r["name"],
+            school_id=r["school_id"],
+            county_id=r["county_id"],
+            item_id=r["item_id"],
+            semester_id=r["semester_id"],
+            amount=r["amount"],
+            paid_on=r["paid_on"],
+            upload_id=upload_id,
+            created_at=now,
+        )
+        for r in rows
+    ]
+    ids = sorted({o.id_number for o in objs})
+    semester_ids = sorted({o.semester_id for o in objs})
+    taken: set[tuple[int, int, str]] = set()
+    for chunk in _chunks(ids):
+        taken.update(
+            Disbursement.objects.filter(
+                semester_id__in=semester_ids, id_number__in=chunk
+            ).values_list("semester_id", "item_id", "id_number")
+        )
+    if taken:
+        objs = [o for o in objs if (o.semester_id, o.item_id, o.id_number) not in taken]
+    Disbursement.objects.bulk_create(objs, batch_size=2000)
+    audit.bulk_created(Disbursement, objs)
+    return len(objs)
+
+
 _COPY_COLUMNS = (
     "id_number",
     "name",
@@ -1014,31 +1042,59 @@ _COPY_COLUMNS = (
 )
 
 
-def _copy_rows(rows: Iterable[dict[str, Any]], upload_id: int | None) -> io.StringIO:
-    buffer = io.StringIO()
-    write = csv.writer(buffer).writerow
-    upload = "" if upload_id is None else upload_id
-    for r in rows:
-        county = r["county_id"]
-        write(
-            (
-                r["id_number"],
-                r["name"],
-                r["school_id"],
-                "" if county is None else county,
-                r["item_id"],
-                r["semester_id"],
-                r["amount"],
-                r["paid_on"],
-                upload,
-            )
-        )
-    buffer.seek(0)
-    return buffer
+_NULL, _BACKSLASH, _ESCAPED = "\\N", "\\", "\\\\"
+
+
+def _copy_text(rows: list[dict[str, Any]], upload_id: int | None) -> io.StringIO:
+    """COPY's text format, built as one string: names are compacted (no tab or newline),
+    so only a backslash needs escaping."""
+    upload = _NULL if upload_id is None else str(upload_id)
+    lines = [
+        f"{r['id_number']}\t{r['name'].replace(_BACKSLASH, _ESCAPED)}\t{r['school_id']}\t"
+        f"{_NULL if r['county_id'] is None else r['county_id']}\t{r['item_id']}\t"
+        f"{r['semester_id']}\t{r['amount']}\t{r['paid_on']}\t{upload}\n"
+        for r in rows
+    ]
+    return io.StringIO("".join(lines))
+
+
+def _history_insert(model: type[Any], source_sql: str) -> tuple[str, list[Any]]:
+    """`INSERT INTO <historical table> … SELECT … FROM (source_sql)`: one '+' historical row
+    per row of `source_sql`, stamped like `audit.bulk_created` stamps them."""
+    historical = model.history.model
+    tracked = {f.attname for f in model._meta.concrete_fields}
+    source = audit._source.get() or audit.Source()  # noqa: SLF001 - no public getter yet
+    user = getattr(source.user, "pk", None)
+    stamps: dict[str, Any] = {
+        "history_date": timezone.now(),
+        "history_type": "+",
+        "history_user_id": user,
+        "history_change_reason": source.label or None,
+        "history_source": source.label or "系统",
+        "history_upload_id": source.upload_id,
+    }
+    columns, values, params = [], [], []
+    for field in historical._meta.concrete_fields:
+        if field.primary_key:
+            continue  # history_id: its own sequence
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in tracked:
+            values.append(connection.ops.quote_name(field.column))
+        elif field.attname in stamps:
+            values.append("%s")
+            params.append(stamps[field.attname])
+        else:
+            raise ImproperlyConfigured(f"{historical._meta.label}.{field.attname}")
+    sql = (
+        f"INSERT INTO {historical._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM {source_sql}"
+    )
+    return sql, params
 
 
 def _copy_disbursements(rows: list[dict[str, Any]], upload_id: int | None) -> int:
-    """COPY the rows into a temporary table, then insert what is not there yet.
+    """COPY the rows into a temporary table, insert what is not there yet, and write the
+    historical rows of exactly those, set-based, in one statement.
 
     Runs in the caller's transaction; a payment inserted by a concurrent upload after our
     validation is left alone (ON CONFLICT DO NOTHING) instead of failing the whole file.
@@ -1053,14 +1109,19 @@ def _copy_disbursements(rows: list[dict[str, Any]], upload_id: int | None) -> in
             "amount numeric(12, 2), paid_on date, upload_id bigint) ON COMMIT DROP"
         )
         cursor.cursor.copy_expert(  # type: ignore[attr-defined]
-            f"COPY subsidies_disbursement_load ({columns}) FROM STDIN WITH (FORMAT csv)",
-            _copy_rows(rows, upload_id),
+            f"COPY subsidies_disbursement_load ({columns}) FROM STDIN",
+            _copy_text(rows, upload_id),
         )
-        cursor.execute(
+        insert = (
             f"INSERT INTO {table} ({columns}, created_at) "  # noqa: S608
             f"SELECT {columns}, now() FROM subsidies_disbursement_load "
             f"ON CONFLICT (semester_id, item_id, id_number) DO NOTHING"
         )
+        if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            history, params = _history_insert(Disbursement, "added")
+            cursor.execute(f"WITH added AS ({insert} RETURNING *) {history}", params)
+        else:
+            cursor.execute(insert)
         added = cursor.rowcount
         cursor.execute("DROP TABLE subsidies_disbursement_load")
     return added

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tasks import audit
 from tasks.models import County, RosterStudent, Stage, Unit, Upload
 from tasks.scoping import ScopedQuerySet
 
@@ -39,6 +40,8 @@ class SubsidyItem(models.Model):
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     note = models.TextField(_("说明"), blank=True)
     is_active = models.BooleanField(_("在用"), default=True)
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("资助项目")
@@ -67,6 +70,8 @@ class Semester(models.Model):
     end = models.DateField(_("学期结束"))
     deadline = models.DateField(_("发放截止日期"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("学期")
@@ -121,6 +126,8 @@ class SubsidyStandard(models.Model):
     source = models.TextField(
         _("依据/来源"), blank=True, help_text=_("文件依据；没有可靠来源时写明“待核实”")
     )
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("资助标准")
@@ -209,6 +216,12 @@ class Disbursement(models.Model):
     created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
 
     objects = DisbursementQuerySet.as_manager()
+    personal_fields = ("name", "id_number")  # shown masked; see tasks/privacy.py
+
+    # The historical table takes 100,000 rows per import: index only what the per-record
+    # history page and the audit queries look up (id, history_date, history_user), not
+    # every foreign key simple-history would index by default.
+    history = audit.history(no_db_index=["school", "county", "item", "semester", "upload"])
 
     class Meta:
         verbose_name = _("资助发放明细")
@@ -280,6 +293,8 @@ class Notice(models.Model):
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
     objects = NoticeQuerySet.as_manager()
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("资助信息告知单")

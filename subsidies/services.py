@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks import audit
 from tasks.clock import today
 from tasks.models import RosterStudent
 from tasks.scoping import Scope
@@ -151,6 +152,14 @@ def notices_generate(*, user: Any, semester: Semester, students: Sequence[Roster
             notice.generated_total = notice_data.total
         Notice.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
         Notice.objects.bulk_update(changed, ["generated_at", "generated_total"], batch_size=1000)
+        # ignore_conflicts returns no primary keys: read back the rows this call created
+        # (a concurrent call's rows carry another generated_at) for their history.
+        made = Notice.objects.filter(
+            semester=semester, student_id__in=[n.student_id for n in new], generated_at=now
+        )
+        with audit.audit_source(_("生成告知单"), user=user):
+            audit.bulk_created(Notice, list(made))
+            audit.bulk_created(Notice, changed, update=True)
     return content
 
 

@@ -78,6 +78,13 @@ def add_student(
     )
 
 
+@pytest.fixture
+def pupils(spring: Semester, xuanzhou_school: School) -> list[RosterStudent]:
+    return [
+        add_student(xuanzhou_school, n, name=f"学生{n}", boarding=n % 2 == 0) for n in range(1, 5)
+    ]
+
+
 def pay(
     id_number: str,
     name: str,

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 from typing import Any
 
-import pytest
 import xlwt
 from django.db import transaction
 from openpyxl import Workbook
@@ -72,13 +71,6 @@ def run(spec: Any, data: bytes, user: Any, filename: str = "明细.xlsx") -> tup
 
 def messages(result: Any) -> list[str]:
     return [str(e) for e in result.errors]
-
-
-@pytest.fixture
-def pupils(spring: Any, xuanzhou_school: Any) -> list[Any]:
-    return [
-        add_student(xuanzhou_school, n, name=f"学生{n}", boarding=n % 2 == 0) for n in range(1, 5)
-    ]
 
 
 def payment_rows(pupils: list[Any]) -> list[list[Any]]:
