@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks import audit
 from tasks.scoping import user_scope
 
 from . import documents, figures
@@ -265,7 +266,7 @@ def report_approve(*, user: Any, report: Report) -> Report:
     ).update(state=Report.State.APPROVED, approved_by=user, approved_at=timezone.now())
     if not done:
         raise ValidationError(_("只有已生成的草稿可以审定。"))
-    report.refresh_from_db()
+    audit.record(report, user=user)
     return report
 
 
@@ -278,7 +279,7 @@ def report_issue(*, user: Any, report: Report) -> Report:
     )
     if not done:
         raise ValidationError(_("只有已审定的通报可以印发。"))
-    report.refresh_from_db()
+    audit.record(report, user=user)
     return report
 
 

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tasks import audit
 from tasks.models import Deadline, Unit
 from tasks.scoping import ScopedQuerySet, user_scope
 
@@ -51,6 +52,8 @@ class ReportingSettings(models.Model):
     circular_prefix = models.CharField(_("通报文号前缀"), max_length=20, default="宣教通")
     issuer = models.CharField(_("发文单位"), max_length=50, default="宣城市教育体育局")
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("月报与督办设置")
@@ -106,6 +109,8 @@ class ReportingUnit(models.Model):
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     objects = ReportingUnitQuerySet.as_manager()
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("月报单位")
@@ -173,6 +178,8 @@ class MonthlySubmission(models.Model):
 
     events: RelatedManager[SubmissionEvent]
 
+    history = audit.history()
+
     class Meta:
         verbose_name = _("月报")
         verbose_name_plural = _("月报")
@@ -238,6 +245,8 @@ class SubmissionEvent(models.Model):
 
     objects = SubmissionEventQuerySet.as_manager()
 
+    history = audit.history()
+
     class Meta:
         verbose_name = _("月报记录")
         verbose_name_plural = _("月报记录")
@@ -254,6 +263,8 @@ class MonthLock(models.Model):
     locked = models.BooleanField(_("已锁定"), default=True)
     history = models.JSONField(_("锁定记录"), default=list, blank=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    audit_history = audit.history()
 
     class Meta:
         verbose_name = _("月份锁定")
@@ -295,6 +306,8 @@ class Reminder(models.Model):
 
     objects = ReminderQuerySet.as_manager()
 
+    history = audit.history()
+
     class Meta:
         verbose_name = _("截止提醒")
         verbose_name_plural = _("截止提醒")
@@ -329,6 +342,8 @@ class Breach(models.Model):
     recorded_on = models.DateField(_("记录日期"))
 
     objects = BreachQuerySet.as_manager()
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("逾期记录")
@@ -407,6 +422,8 @@ class Escalation(models.Model):
 
     answers: RelatedManager[CorrectionReport]
 
+    history = audit.history()
+
     class Meta:
         verbose_name = _("督办单")
         verbose_name_plural = _("督办单")
@@ -451,6 +468,8 @@ class CorrectionReport(models.Model):
     submitted_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
 
     objects = CorrectionReportQuerySet.as_manager()
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("整改报告")
@@ -536,6 +555,8 @@ class Report(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ReportQuerySet.as_manager()
+
+    history = audit.history()
 
     class Meta:
         verbose_name = _("点评与通报")

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks import audit
 from tasks.models import Deadline, Unit, User
 from tasks.scoping import user_scope
 
@@ -548,9 +549,11 @@ def escalation_answer(
         esc.state = Escalation.State.ANSWERED
         esc.save(update_fields=["state"])
         if esc.previous_id:
-            Escalation.objects.filter(pk=esc.previous_id, state=Escalation.State.OPEN).update(
-                state=Escalation.State.ANSWERED
-            )
+            answered = Escalation.objects.filter(
+                pk=esc.previous_id, state=Escalation.State.OPEN
+            ).update(state=Escalation.State.ANSWERED)
+            if answered:
+                audit.record(Escalation(pk=esc.previous_id), user=user)
     return answer
 
 
@@ -563,7 +566,7 @@ def escalation_close(*, user: Any, escalation: Escalation) -> Escalation:
     )
     if not done:
         raise ValidationError(_("只有已报整改报告的督办单可以销号。"))
-    escalation.refresh_from_db()
+    audit.record(escalation, user=user)
     return escalation
 
 

@@ -75,19 +75,34 @@ def _stamp(sender: Any, history_instance: Any, history_user: Any = None, **kwarg
         history_instance.history_user = source.user
 
 
+def history_manager(model: type[models.Model]) -> Any:
+    """The simple-history manager of a model, whatever attribute it was declared as."""
+    return getattr(model, model._meta.simple_history_manager_attribute)  # type: ignore[attr-defined]
+
+
 def bulk_created(
-    model: type[models.Model], objs: Iterable[models.Model], *, update: bool = False
+    model: type[models.Model],
+    objs: Iterable[models.Model],
+    *,
+    update: bool = False,
+    user: Any = None,
 ) -> None:
     """Historical rows for objects written with bulk_create/bulk_update (same transaction)."""
     source = _source.get() or _NO_SOURCE
-    manager = getattr(model, "history")  # noqa: B009 - added by simple-history at class creation
-    manager.bulk_history_create(
+    history_manager(model).bulk_history_create(
         list(objs),
         update=update,
-        default_user=source.user,
+        default_user=user or source.user,
         default_change_reason=source.label,
         custom_historical_attrs={
-            "history_source": source.label or "系统",
+            "history_source": source.label or ("网页" if user else "系统"),
             "history_upload_id": source.upload_id,
         },
     )
+
+
+def record(obj: models.Model, *, user: Any = None) -> None:
+    """Record the current state of a row changed by a conditional QuerySet.update() claim
+    (the claim keeps concurrent callers out; this keeps the change in the history)."""
+    obj.refresh_from_db()
+    bulk_created(type(obj), [obj], update=True, user=user)

@@ -193,9 +193,14 @@ def test_the_admin_is_scoped_for_a_county_user_with_every_permission(world: dict
         hidden, prints = fingerprints(model, viewer, limit=3)
         opts = model._meta
         pages = [reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")]
-        pages += [
-            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[o.pk]) for o in hidden
-        ]
+        manager = getattr(opts, "simple_history_manager_attribute", None)
+        for o in hidden:
+            pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[o.pk]))
+            history_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[o.pk])
+            pages.append(history_url)
+            version = getattr(model, manager).filter(pk=o.pk).first() if manager else None
+            if version is not None:
+                pages.append(f"{history_url}{version.history_id}/")
         for url in pages:
             response = client.get(url, follow=True)
             text = response.content.decode("utf-8", "ignore")

@@ -175,6 +175,9 @@ def test_the_quarterly_circular_is_formal_and_freezes_when_issued(
     build.report_approve(user=city_reviewer, report=rebuilt)
     issued = build.report_issue(user=city_reviewer, report=rebuilt)
     frozen = (issued.figures, issued.docx.name, issued.xlsx.name, issued.generated_at)
+    # Approving and issuing are claimed with update(); both are still in the audit trail.
+    states = [(h.state, h.history_user) for h in issued.history.order_by("history_date")]
+    assert states[-2:] == [("approved", city_reviewer), ("issued", city_reviewer)]
     # Later data changes: another student paid, another build forced. Nothing changes.
     MonthlySubmission.objects.filter(unit__code="langxi-jtj").update(
         first_submitted_at=at("2019-06-01")
