@@ -4,18 +4,37 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from import_export.admin import ImportExportModelAdmin
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
 
-from tasks.admin import ScopedAdminMixin
+from tasks.admin import AuditedAdmin
 from tasks.models import RosterStudent
+from xc_fupin.lib.idnumber import mask_id_number, mask_name
 
 from .models import Disbursement, Notice, Semester, SubsidyItem, SubsidyStandard
 from .resources import DisbursementResource, RosterStudentResource, SubsidyStandardResource
 
 
-class SpecImportAdmin(ImportExportModelAdmin):
-    # Imports are applied by the spec in bulk; there are no per-row instances to log.
+class SpecImportAdmin(ImportExportMixin, AuditedAdmin):
+    """Scoped, with per-record history, and import/export through the resources.
+
+    Imports are applied by the spec in bulk (their history rows say which upload); there
+    are no per-row instances for the admin log.
+    """
+
     skip_admin_log = True
+
+
+class MaskedPersonMixin:
+    """Lists show names and ID numbers masked; a record's page is for authorised staff."""
+
+    @admin.display(description=_("身份证号"), ordering="id_number")
+    def masked_id(self, obj: Any) -> str:
+        return mask_id_number(obj.id_number)
+
+    @admin.display(description=_("姓名"), ordering="name")
+    def masked_name(self, obj: Any) -> str:
+        return mask_name(obj.name)
 
 
 class StandardInline(admin.TabularInline):
@@ -25,7 +44,7 @@ class StandardInline(admin.TabularInline):
 
 
 @admin.register(SubsidyItem)
-class SubsidyItemAdmin(admin.ModelAdmin):
+class SubsidyItemAdmin(AuditedAdmin):
     list_display = ["name", "checks_tier", "order", "is_active"]
     list_editable = ["order", "is_active"]
     search_fields = ["name", "aliases"]
@@ -50,14 +69,14 @@ class SubsidyStandardAdmin(SpecImportAdmin):
 
 
 @admin.register(Semester)
-class SemesterAdmin(admin.ModelAdmin):
+class SemesterAdmin(AuditedAdmin):
     list_display = ["code", "start", "end", "deadline", "note"]
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(ScopedAdminMixin, SpecImportAdmin):
+class DisbursementAdmin(MaskedPersonMixin, SpecImportAdmin):
     resource_classes = [DisbursementResource]
-    list_display = ["id_number", "name", "school", "item", "semester", "amount", "paid_on"]
+    list_display = ["masked_id", "masked_name", "school", "item", "semester", "amount", "paid_on"]
     list_filter = ["semester", "item", "county"]
     search_fields = ["id_number", "name", "school__name"]
     list_select_related = ["school", "item", "semester"]
@@ -68,9 +87,14 @@ class DisbursementAdmin(ScopedAdminMixin, SpecImportAdmin):
             "school", "item", "semester"
         )
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A payment is a record of money paid: only a superuser may remove one (and the
+        # history keeps what was removed, by whom).
+        return bool(request.user.is_superuser)
+
 
 @admin.register(Notice)
-class NoticeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class NoticeAdmin(AuditedAdmin):
     list_display = [
         "student",
         "semester",
@@ -86,11 +110,11 @@ class NoticeAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RosterStudent)
-class RosterStudentAdmin(ScopedAdminMixin, SpecImportAdmin):
+class RosterStudentAdmin(MaskedPersonMixin, SpecImportAdmin):
     resource_classes = [RosterStudentResource]
     list_display = [
-        "id_number",
-        "name",
+        "masked_id",
+        "masked_name",
         "county",
         "school",
         "stage",

@@ -21,6 +21,7 @@ from tasks.imports import ImportContext, get_spec
 from tasks.models import RosterStudent
 from tasks.scoping import user_scope
 from xc_fupin.lib import sheets
+from xc_fupin.lib.idnumber import mask_id_number, mask_name
 from xc_fupin.lib.sheets import SheetError, Table
 
 from .models import Disbursement, SubsidyStandard
@@ -95,7 +96,18 @@ class SpecImportMixin:
         return result
 
 
-class RosterStudentResource(SpecImportMixin, resources.ModelResource):
+class MaskedExportMixin:
+    """Admin exports carry names and ID numbers masked: full ones leave only through the
+    semester export, with a permission and a logged reason (tasks.privacy)."""
+
+    def dehydrate_id_number(self, obj: Any) -> str:
+        return mask_id_number(obj.id_number)
+
+    def dehydrate_name(self, obj: Any) -> str:
+        return mask_name(obj.name)
+
+
+class RosterStudentResource(MaskedExportMixin, SpecImportMixin, resources.ModelResource):
     spec_key = "roster"
     county = fields.Field(attribute="county__name", column_name="县区")
     school = fields.Field(attribute="school__name", column_name="就读学校")
@@ -139,7 +151,7 @@ class SubsidyStandardResource(SpecImportMixin, resources.ModelResource):
         export_order = fields
 
 
-class DisbursementResource(SpecImportMixin, resources.ModelResource):
+class DisbursementResource(MaskedExportMixin, SpecImportMixin, resources.ModelResource):
     spec_key = "disbursements"
     school = fields.Field(attribute="school__name", column_name="就读学校")
     item = fields.Field(attribute="item__name", column_name="资助项目")
