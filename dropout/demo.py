@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
+from tasks import audit
 from tasks.models import County, RosterSnapshot, RosterStudent, Stage, Unit, User
 from xc_fupin.lib.idnumber import make_id_number
 
@@ -115,7 +116,11 @@ def _registries(county: County, k: int, roster_snapshot: RosterSnapshot) -> int:
                 )
             )
     HouseholdChild.objects.bulk_create(households, ignore_conflicts=True)
-    EnrolmentRecord.objects.bulk_create(
+    services._audit_created(
+        HouseholdChild,
+        HouseholdChild.objects.filter(county=county, as_of=AS_OF).values_list("pk", flat=True),
+    )
+    created = EnrolmentRecord.objects.bulk_create(
         [
             EnrolmentRecord(
                 snapshot=snapshot,
@@ -129,9 +134,15 @@ def _registries(county: County, k: int, roster_snapshot: RosterSnapshot) -> int:
             )
             for school, id_number, name, status in records
         ],
-        ignore_conflicts=True,
     )
+    audit.bulk_created(EnrolmentRecord, created)  # a new snapshot: nothing to conflict with
     RosterStudent.objects.bulk_create(roster, ignore_conflicts=True)
+    services._audit_created(
+        RosterStudent,
+        RosterStudent.objects.filter(id_number__in=[r.id_number for r in roster]).values_list(
+            "pk", flat=True
+        ),
+    )
     return len(households)
 
 
@@ -302,8 +313,12 @@ def _move_cases() -> int:
     return moved
 
 
-@transaction.atomic
 def seed(stdout: Any) -> None:
+    with transaction.atomic(), audit.audit_source("演示数据"):
+        _seed(stdout)
+
+
+def _seed(stdout: Any) -> None:
     roster_snapshot, _created = RosterSnapshot.objects.get_or_create(
         as_of=dt.date(2019, 3, 1),
         source="扶贫部门建档立卡人口数据库",
@@ -317,10 +332,13 @@ def seed(stdout: Any) -> None:
     opened = sum(o.cases_opened for o in outcomes)
     if opened:
         # The story of 2019: cases were opened in early June, after the May registries.
-        DropoutCase.objects.filter(opened_on__gt=dt.date(2019, 6, 3)).update(
-            opened_on=dt.date(2019, 6, 3)
+        services._update_audited(
+            DropoutCase.objects.filter(opened_on__gt=dt.date(2019, 6, 3)),
+            opened_on=dt.date(2019, 6, 3),
         )
-        DropoutCase.objects.filter(county__order__in=[2, 5]).update(opened_on=dt.date(2019, 5, 10))
+        services._update_audited(
+            DropoutCase.objects.filter(county__order__in=[2, 5]), opened_on=dt.date(2019, 5, 10)
+        )
     moved = _move_cases()
     stdout.write(
         f"控辍保学演示数据：户籍儿童 {children} 名，核查发现 {sum(len(o.findings) for o in outcomes)} 条，"

@@ -5,12 +5,14 @@ handful of queries (schools, counties, what is already stored) and never writes;
 `apply` writes in bulk — PostgreSQL COPY into a temporary table and one
 INSERT … ON CONFLICT for big files, `bulk_create(update_conflicts=True)` otherwise.
 A row identical to what is stored for its date is skipped, so a re-upload changes
-nothing. After an import is applied, the cross-check of each county touched is queued.
+nothing. Every row written gets its historical row (audit trail, stamped with the
+upload and its user) in the same transaction: set-based inside the COPY upsert, with
+`audit.bulk_created` otherwise. After an import is applied, the cross-check of each
+county touched is queued.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections import defaultdict
@@ -18,8 +20,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks import audit
 from tasks.clock import today
 from tasks.imports import ImportContext, ImportSpec, ValidationResult
 from tasks.models import County, Unit
@@ -87,6 +91,20 @@ def _queue_crosscheck(pairs: Iterable[tuple[int, dt.date]]) -> None:
         crosscheck_county.delay_on_commit(county_id, day.isoformat(), "import")  # type: ignore[attr-defined]
 
 
+def _csv_field(value: object) -> str:
+    """One COPY csv field: None unquoted (NULL), everything else quoted, so that an empty
+    text (a blank 监护人, say) stays an empty string and is not read as NULL."""
+    if value is None:
+        return ""
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def _history_columns(model: Any) -> tuple[str, list[str]]:
+    """The historical table of `model` and the columns it copies from the model."""
+    historical = model.history.model
+    return historical._meta.db_table, [f.column for f in historical.tracked_fields]
+
+
 def _copy_upsert(
     model: Any,
     columns: Sequence[str],
@@ -94,12 +112,22 @@ def _copy_upsert(
     conflict: Sequence[str],
     update: Sequence[str],
 ) -> None:
-    """PostgreSQL: stream rows with COPY into a temporary table, then one upsert."""
+    """PostgreSQL: stream rows with COPY into a temporary table, then one upsert that
+    also writes the historical rows (audit trail) of every row it inserted or changed.
+
+    The history is written by the same statement, set-based: the upsert RETURNs the
+    written rows and an INSERT … SELECT copies them into the historical table, stamped
+    with the source of the change (the upload, its user). `xmax = 0` on a returned row
+    means it was inserted, otherwise the conflict updated it. Rows identical to what is
+    stored never reach here (validate skips them), so no empty "~" rows are written.
+    """
     table = model._meta.db_table
+    history_table, tracked = _history_columns(model)
+    source = audit._source.get() or audit.Source()  # noqa: SLF001 - see report: no public getter yet
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        buffer.write(",".join(_csv_field(v) for v in row))
+        buffer.write("\n")
     buffer.seek(0)
     cols = ", ".join(columns)
     sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in update)
@@ -110,11 +138,31 @@ def _copy_upsert(
         cursor.execute("ALTER TABLE xc_import DROP COLUMN id")
         raw = cursor.cursor  # the psycopg2 cursor under Django's wrapper
         raw.copy_expert(f"COPY xc_import ({cols}) FROM STDIN WITH (FORMAT csv, NULL '')", buffer)
+        tracked_cols = ", ".join(tracked)
         cursor.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM xc_import "  # noqa: S608
-            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}"
+            f"WITH written AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM xc_import "  # noqa: S608 - names from models, values as parameters
+            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets} "
+            f"RETURNING {tracked_cols}, (xmax = 0) AS xc_inserted) "
+            f"INSERT INTO {history_table} ({tracked_cols}, history_date, history_change_reason, "
+            "history_type, history_user_id, history_source, history_upload_id) "
+            f"SELECT {tracked_cols}, %s, %s, CASE WHEN xc_inserted THEN '+' ELSE '~' END, %s, %s, %s "
+            "FROM written",
+            [
+                timezone.now(),
+                source.label[:100],
+                getattr(source.user, "pk", None),
+                (source.label or "系统")[:100],
+                source.upload_id,
+            ],
         )
         cursor.execute("DROP TABLE xc_import")
+
+
+def _audit_written(model: Any, objs: list[Any], existed: list[bool]) -> None:
+    """Historical rows for a bulk upsert: "+" for new rows, "~" for rows it changed.
+    (bulk_create with update_conflicts returns the primary keys on PostgreSQL and SQLite.)"""
+    audit.bulk_created(model, [o for o, old in zip(objs, existed, strict=True) if not old])
+    audit.bulk_created(model, [o for o, old in zip(objs, existed, strict=True) if old], update=True)
 
 
 def _use_copy(count: int) -> bool:
@@ -350,7 +398,7 @@ class EnrolmentImport(ImportSpec):
                 update=["name", "grade", "status", "upload_id"],
             )
         else:
-            EnrolmentRecord.objects.bulk_create(
+            written = EnrolmentRecord.objects.bulk_create(
                 [
                     EnrolmentRecord(
                         snapshot_id=snapshot_ids[(r["county_id"], r["as_of"])],
@@ -370,6 +418,7 @@ class EnrolmentImport(ImportSpec):
                 unique_fields=["snapshot", "id_number", "school"],
                 update_fields=["name", "grade", "status", "upload"],
             )
+            _audit_written(EnrolmentRecord, written, [bool(r.get("exists")) for r in rows])
         ctx.progress(_("写入"), len(rows), len(rows))
         if ctx.options.get("crosscheck", True):
             _queue_crosscheck((c, d) for c, d in pairs if c is not None)
@@ -599,7 +648,7 @@ class HouseholdImport(ImportSpec):
                 update=fields,
             )
         else:
-            HouseholdChild.objects.bulk_create(
+            written = HouseholdChild.objects.bulk_create(
                 [
                     HouseholdChild(
                         id_number=r["id_number"],
@@ -620,6 +669,7 @@ class HouseholdImport(ImportSpec):
                 unique_fields=["id_number", "as_of"],
                 update_fields=[f.removesuffix("_id") for f in fields],
             )
+            _audit_written(HouseholdChild, written, [bool(r.get("exists")) for r in rows])
         ctx.progress(_("写入"), len(rows), len(rows))
         if ctx.options.get("crosscheck", True):
             _queue_crosscheck({(r["county_id"], r["as_of"]) for r in rows})

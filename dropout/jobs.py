@@ -6,6 +6,7 @@ import datetime as dt
 
 from celery import shared_task
 
+from tasks.audit import audit_source
 from tasks.models import County
 
 from . import services
@@ -17,7 +18,9 @@ def crosscheck_county(county_id: int, as_of: str, triggered_by: str = "job") -> 
 
     Same service as `manage.py crosscheck`; safe to run twice or twice at once."""
     county = County.objects.get(pk=county_id)
-    outcome = services.crosscheck_run(
-        county=county, as_of=dt.date.fromisoformat(as_of), triggered_by=triggered_by
-    )
+    services.registries_vacuum()
+    with audit_source(f"定时任务 dropout.crosscheck_county（{triggered_by}）"[:100]):
+        outcome = services.crosscheck_run(
+            county=county, as_of=dt.date.fromisoformat(as_of), triggered_by=triggered_by
+        )
     return {"findings": len(outcome.findings), "cases_opened": outcome.cases_opened}

@@ -21,8 +21,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tasks import audit
 from tasks.models import County, Unit, Upload
 from tasks.scoping import ScopedQuerySet
+from xc_fupin.lib.idnumber import mask_id_number
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -66,6 +68,7 @@ class EnrolmentSnapshot(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = EnrolmentSnapshotQuerySet.as_manager()
+    history = audit.history()
 
     records: RelatedManager[EnrolmentRecord]
 
@@ -122,6 +125,12 @@ class EnrolmentRecord(models.Model):
     )
 
     objects = EnrolmentRecordQuerySet.as_manager()
+    personal_fields = ("name", "id_number")  # masked everywhere; see tasks/privacy.py
+    # Imports write millions of these: `dropout.imports` writes their historical rows
+    # set-based in the same statement as the rows. Only the id is indexed in the
+    # history table (to show one record's history); the other indexes would double
+    # the cost of every import for lookups nobody makes.
+    history = audit.history(no_db_index=["snapshot", "school", "county", "upload"])
 
     class Meta:
         verbose_name = _("学籍记录")
@@ -139,7 +148,7 @@ class EnrolmentRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.id_number} {self.school_id} {self.status}"
+        return f"{mask_id_number(self.id_number)} {self.status}"
 
 
 class HouseholdChildQuerySet(ScopedQuerySet["HouseholdChild"]):
@@ -165,6 +174,8 @@ class HouseholdChild(models.Model):
     )
 
     objects = HouseholdChildQuerySet.as_manager()
+    personal_fields = ("name", "id_number", "guardian", "phone")
+    history = audit.history(no_db_index=["county", "upload"])  # see EnrolmentRecord
 
     class Meta:
         verbose_name = _("户籍儿童")
@@ -179,7 +190,7 @@ class HouseholdChild(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.id_number} {self.county_id} {self.as_of:%Y-%m-%d}"
+        return f"{mask_id_number(self.id_number)} {self.as_of:%Y-%m-%d}"
 
 
 class CaseStatus(models.TextChoices):
@@ -320,6 +331,8 @@ class DropoutCase(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = DropoutCaseQuerySet.as_manager()
+    personal_fields = ("name", "id_number", "guardian", "phone")
+    history = audit.history()
 
     findings: RelatedManager[CaseFinding]
     follow_ups: RelatedManager[CaseFollowUp]
@@ -391,6 +404,7 @@ class CaseFinding(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = CaseFindingQuerySet.as_manager()
+    history = audit.history()
 
     class Meta:
         verbose_name = _("核查发现")
@@ -434,6 +448,7 @@ class CaseFollowUp(models.Model):
     recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     objects = CaseFollowUpQuerySet.as_manager()
+    history = audit.history()
 
     class Meta:
         verbose_name = _("跟进记录")
@@ -472,6 +487,7 @@ class CaseStatusChange(models.Model):
     note = models.TextField(_("说明"), blank=True)
 
     objects = CaseStatusChangeQuerySet.as_manager()
+    history = audit.history()
 
     class Meta:
         verbose_name = _("状态变更")
@@ -506,6 +522,7 @@ class CrosscheckRun(models.Model):
     triggered_by = models.CharField(_("触发方式"), max_length=50, blank=True)
 
     objects = CrosscheckRunQuerySet.as_manager()
+    history = audit.history()
 
     class Meta:
         verbose_name = _("比对核查记录")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks import audit
 from tasks.clock import today
 from tasks.models import County, Unit
 
@@ -31,6 +33,8 @@ from .models import (
 )
 from .selectors import CHUNK, Finding
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class CrosscheckOutcome:
@@ -39,6 +43,29 @@ class CrosscheckOutcome:
     warnings: list[str] = field(default_factory=list)
     cases_opened: int = 0
     findings_recorded: int = 0
+
+
+def registries_vacuum() -> None:
+    """PostgreSQL: VACUUM ANALYZE the registries before a cross-check, outside any
+    transaction (elsewhere: nothing).
+
+    Rows an import just wrote are not yet marked all-visible, so the cross-check's
+    index-only scan would fetch each of them from the table in ID order (random reads)
+    until autovacuum comes by. Vacuuming first costs one sequential pass over the new
+    pages and refreshes the planner's statistics. Skipped while another vacuum of the
+    table runs (SKIP_LOCKED), and when inside a transaction (VACUUM cannot run there).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    from .models import EnrolmentRecord, HouseholdChild
+
+    tables = ", ".join(m._meta.db_table for m in (EnrolmentRecord, HouseholdChild))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE, SKIP_LOCKED) {tables}")
+    except DatabaseError:
+        # Not the table owner, say: the check still runs, only slower.
+        log.warning("VACUUM of the registries failed", exc_info=True)
 
 
 def crosscheck_run(*, county: County, as_of: dt.date, triggered_by: str = "") -> CrosscheckOutcome:
@@ -156,17 +183,28 @@ def _record_findings(findings: list[Finding], *, county: County, as_of: dt.date)
 
     cases: dict[str, tuple[int, str]] = dict(existing)
     if new_cases:
+        new_pks = []
         for chunk in _chunks([c.id_number for c in new_cases]):
             for pk, id_number, status in DropoutCase.objects.filter(
                 id_number__in=chunk
             ).values_list("pk", "id_number", "status"):
                 cases[id_number] = (pk, status)
+                new_pks.append(pk)
+        _audit_created(DropoutCase, new_pks)
         _record_openings(county=county, as_of=as_of)
+        _audit_created(
+            CaseStatusChange,
+            CaseStatusChange.objects.filter(case_id__in=new_pks, from_status="").values_list(
+                "pk", flat=True
+            ),
+        )
 
     poor_ids = sorted({f.id_number for f in findings if f.registered_poor})
     for chunk in _chunks(poor_ids):
-        DropoutCase.objects.filter(id_number__in=chunk, is_registered_poor=False).update(
-            is_registered_poor=True
+        _update_audited(
+            DropoutCase.objects.filter(id_number__in=chunk, is_registered_poor=False),
+            is_registered_poor=True,
+            updated_at=timezone.now(),
         )
 
     case_ids = [pk for pk, _status in cases.values()]
@@ -195,11 +233,50 @@ def _record_findings(findings: list[Finding], *, county: County, as_of: dt.date)
             )
         )
     CaseFinding.objects.bulk_create(to_create, batch_size=1000, ignore_conflicts=True)
+    if to_create:
+        created_keys = {(f.case_id, f.kind) for f in to_create}
+        created_pks = []
+        for chunk in _chunks(sorted({case_id for case_id, _kind in created_keys})):
+            for pk, case_id, kind in CaseFinding.objects.filter(case_id__in=chunk).values_list(
+                "pk", "case_id", "kind"
+            ):
+                if (case_id, kind) in created_keys:
+                    created_pks.append(pk)
+        _audit_created(CaseFinding, created_pks)
     for chunk in _chunks(seen_again):
-        CaseFinding.objects.filter(pk__in=chunk, last_seen_as_of__lt=as_of).update(
-            last_seen_as_of=as_of
+        _update_audited(
+            CaseFinding.objects.filter(pk__in=chunk, last_seen_as_of__lt=as_of),
+            last_seen_as_of=as_of,
         )
     return len(new_cases), len(to_create)
+
+
+def _audit_created(model: Any, pks: Iterable[int]) -> None:
+    """Historical "+" rows for rows just written in bulk with `ignore_conflicts` (which
+    returns no primary keys). A row that already has history was created by a concurrent
+    run, which recorded it; so each row is recorded once."""
+    for chunk in _chunks(sorted(set(pks))):
+        recorded = set(model.history.filter(id__in=chunk).values_list("id", flat=True))
+        fresh = [pk for pk in chunk if pk not in recorded]
+        if fresh:
+            audit.bulk_created(model, model.objects.filter(pk__in=fresh).order_by("pk"))
+
+
+def _update_audited(queryset: Any, **values: Any) -> int:
+    """`queryset.update(**values)` that leaves a historical "~" row per changed row.
+
+    The rows are locked first (select_for_update re-checks the filter after waiting, so
+    of two concurrent runs only the first changes and records a row); then one UPDATE,
+    and the historical rows are written from the locked objects with the new values."""
+    rows = list(queryset.select_for_update().order_by("pk"))
+    if not rows:
+        return 0
+    queryset.model.objects.filter(pk__in=[r.pk for r in rows]).update(**values)
+    for row in rows:
+        for name, value in values.items():
+            setattr(row, name, value)
+    audit.bulk_created(queryset.model, rows, update=True)
+    return len(rows)
 
 
 def _record_openings(*, county: County, as_of: dt.date) -> None:
@@ -308,14 +385,17 @@ def case_transition(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        # Conditional update: of two concurrent moves from the same status only one wins.
-        moved = DropoutCase.objects.filter(pk=case.pk, status=current).update(
-            status=to_status, updated_at=timezone.now(), **updates
-        )
-        if not moved:
+        # Lock the case: of two concurrent moves from the same status only the first
+        # wins; the second finds the status changed. save() leaves the audit record.
+        locked = DropoutCase.objects.select_for_update().get(pk=case.pk)
+        if locked.status != current:
             raise ValidationError(_("该个案状态已被他人修改，请刷新页面后重试。"))
+        locked.status = to_status
+        for name, value in updates.items():
+            setattr(locked, name, value)
+        locked.save()
         change = CaseStatusChange.objects.create(
-            case=case, from_status=current, to_status=to_status, changed_by=user, note=note
+            case=locked, from_status=current, to_status=to_status, changed_by=user, note=note
         )
     case.refresh_from_db()
     return change
@@ -339,17 +419,26 @@ def case_update_plan(
     The 建档立卡 flag is not edited here: it follows the roster. Safe to re-run.
     Raises ValidationError when the case is finished (已复学/已核销).
     """
-    if case.status in (CaseStatus.RETURNED, CaseStatus.CLOSED):
-        raise ValidationError(_("个案已结案，不能再修改帮扶方案。"))
-    case.cause = cause
-    case.cause_note = cause_note
-    case.measures = measures
-    case.responsible_person = responsible_person
-    case.responsible_unit = responsible_unit
-    case.is_left_behind = is_left_behind
-    case.is_disabled = is_disabled
-    case.is_other_difficulty = is_other_difficulty
-    case.save()
+    plan = {
+        "cause": cause,
+        "cause_note": cause_note,
+        "measures": measures,
+        "responsible_person": responsible_person,
+        "responsible_unit": responsible_unit,
+        "is_left_behind": is_left_behind,
+        "is_disabled": is_disabled,
+        "is_other_difficulty": is_other_difficulty,
+    }
+    with transaction.atomic():
+        # Save the plan onto the locked, current row: saving the page's copy would put
+        # back a status another user changed meanwhile.
+        locked = DropoutCase.objects.select_for_update().get(pk=case.pk)
+        if locked.status in (CaseStatus.RETURNED, CaseStatus.CLOSED):
+            raise ValidationError(_("个案已结案，不能再修改帮扶方案。"))
+        for name, value in plan.items():
+            setattr(locked, name, value)
+        locked.save()
+    case.refresh_from_db()
     return case
 
 
@@ -395,12 +484,11 @@ def follow_up_record(
             next_due=next_due,
             recorded_by=user,
         )
-        latest = case.follow_ups.order_by("-happened_on", "-recorded_at").first()
+        locked = DropoutCase.objects.select_for_update().get(pk=case.pk)
+        latest = locked.follow_ups.order_by("-happened_on", "-recorded_at").first()
         assert latest is not None
-        DropoutCase.objects.filter(pk=case.pk).update(
-            last_follow_up_on=latest.happened_on,
-            next_follow_up_due=latest.next_due,
-            updated_at=timezone.now(),
-        )
+        locked.last_follow_up_on = latest.happened_on
+        locked.next_follow_up_due = latest.next_due
+        locked.save(update_fields=["last_follow_up_on", "next_follow_up_due", "updated_at"])
     case.refresh_from_db()
     return follow_up

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ B = kid("2011-06-02", 2)
 C = kid("2008-03-03", 3)
 
 
-def xlsx(rows: list[list[object]], title: str = "宣州区2019年秋季学期学籍统计表") -> bytes:
+def xlsx(rows: Sequence[Sequence[object]], title: str = "宣州区2019年秋季学期学籍统计表") -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.append([title])
@@ -93,6 +94,7 @@ def test_a_county_enrolment_sheet_is_imported_and_queues_the_crosscheck(
     }
     assert EnrolmentRecord.objects.get(id_number=B).name == "李 四"
     snapshot = EnrolmentSnapshot.objects.get()
+    assert snapshot.county is not None
     assert (snapshot.county.slug, snapshot.as_of) == ("xuanzhou", dt.date(2019, 9, 30))
 
 

@@ -5,12 +5,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tasks.audit import audit_source
 from tasks.clock import today
 from tasks.models import County, CountyCode
 
 from ...models import FindingKind
 from ...selectors import finding_place
-from ...services import crosscheck_run
+from ...services import crosscheck_run, registries_vacuum
 
 
 def county_from(value: str) -> County:
@@ -42,7 +43,9 @@ class Command(BaseCommand):
             as_of = dt.date.fromisoformat(options["as_of"]) if options["as_of"] else today()
         except ValueError:
             raise CommandError(f"核查日期格式应为 YYYY-MM-DD：{options['as_of']}") from None
-        outcome = crosscheck_run(county=county, as_of=as_of, triggered_by="command")
+        registries_vacuum()
+        with audit_source("命令 crosscheck"):
+            outcome = crosscheck_run(county=county, as_of=as_of, triggered_by="command")
         for warning in outcome.warnings:
             self.stderr.write(warning)
         for finding in outcome.findings:
