@@ -140,9 +140,9 @@ def urls_for(route: str, ids: list[int]) -> list[str]:
             raise AssertionError(f"add real values for <{name}> of {route} to str_values()")
     # Rebuild each URL from the route with the chosen values, in order.
     out = []
+    pieces = PARAM.split(route)[:: len(PARAM.groupindex) + 1]  # the text between parameters
     for combo in itertools.product(*choices):
-        it = iter(combo)
-        out.append("/" + PARAM.sub(lambda _m: str(next(it)), route))
+        out.append("/" + "".join(p + v for p, v in zip(pieces, [*combo, ""], strict=True)))
     return out
 
 
