@@ -177,3 +177,14 @@ def test_threads_can_fork_at_the_same_time() -> None:
 def test_without_fork_the_function_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(forked, "FORK_AVAILABLE", False)
     assert run_forked(os.getpid, time_limit=1, memory_limit=1) == os.getpid()
+
+
+def test_it_copes_with_children_reaped_elsewhere() -> None:
+    # With SIGCHLD ignored the kernel reaps children itself: no exit status to read.
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert run_forked(lambda: "ok", time_limit=30, memory_limit=None) == "ok"
+        with pytest.raises(ChildCrashed, match="status unknown"):
+            run_forked(os.abort, time_limit=30, memory_limit=None)
+    finally:
+        signal.signal(signal.SIGCHLD, previous)

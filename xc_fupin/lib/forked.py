@@ -116,34 +116,33 @@ def run_forked(
     set_death_signal = _death_signal_setter()
     parent = os.getpid()
     cap = address_space + memory_limit if memory_limit is not None else None
-    pid = 0
+    child: _Child | None = None
     read_fd = write_fd = -1
-    status: int | None = None
     try:
         with _FORK_LOCK:  # so that no other run_forked child inherits this pipe
             read_fd, write_fd = os.pipe()
             pid = os.fork()
             if pid == 0:  # never returns
                 _child(write_fd, read_fd, func, args, time_limit, cap, set_death_signal, parent)
+            child = _Child(pid)
             os.close(write_fd)
             write_fd = -1
         data = _receive(read_fd, deadline)
         if data is None:
-            status = _kill_and_reap(pid)
+            child.kill_and_reap()
             raise ChildTimedOut(time_limit)
         if len(data) < _HEADER or len(data) != _HEADER + int.from_bytes(data[1:_HEADER], "little"):
-            status = _reap(pid, deadline)
-            raise ChildCrashed(_describe(status))
+            raise ChildCrashed(_describe(child.reap(deadline)))
         payload = memoryview(data)[_HEADER:]
         if data[0] != 1:
-            status = _kill_and_reap(pid)
+            child.kill_and_reap()
             text = bytes(payload).decode("utf-8", "replace")
             raise ChildCrashed("exception in the child:\n" + text, traceback=text)
         # Written by our own child, by pickle.dumps of what `func` returned: input data can
         # only choose the values, not the opcodes. (A child taken over by a memory-safety
         # exploit could write anything, but it already runs as us, holding our sockets.)
         result: T = pickle.loads(payload)  # noqa: S301
-        status = _kill_and_reap(pid)
+        child.kill_and_reap()
         return result
     finally:
         if os.getpid() != parent:  # a signal handler raised in the child before _child ran
@@ -151,8 +150,9 @@ def run_forked(
         for fd in (read_fd, write_fd):
             if fd >= 0:
                 os.close(fd)
-        if pid > 0 and status is None:  # interrupted while waiting (a signal handler raised)
-            _kill_and_reap(pid)
+        if child is not None:
+            child.kill_and_reap()  # if interrupted while waiting (a signal handler raised)
+            child.close()
 
 
 # --- the child ------------------------------------------------------------------------
@@ -277,38 +277,66 @@ def _receive(fd: int, deadline: float) -> bytearray | None:
     return data
 
 
-def _reap(pid: int, deadline: float) -> int | None:
-    """Wait for a child that has closed its end of the pipe; kill it at the deadline."""
-    pause = 0.001
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored or handled)
-            return -1
-        if done:
-            return status
-        if time.monotonic() >= deadline:
-            return _kill_and_reap(pid)
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)
+class _Child:
+    """A forked child, killed through a pidfd where there is one: if something else
+    reaps it (SIGCHLD ignored, or a handler calling waitpid(-1)), its pid may be reused,
+    and os.kill(pid) could then hit an unrelated process; a pidfd cannot."""
 
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.status: int | None = None  # set once reaped; -1 if reaped elsewhere
+        self.pidfd = -1
+        if hasattr(os, "pidfd_open"):
+            try:
+                self.pidfd = os.pidfd_open(pid)
+            except OSError:  # Linux before 5.3, or already reaped elsewhere
+                pass
 
-def _kill_and_reap(pid: int) -> int:
-    try:
-        os.kill(pid, signal.SIGKILL)  # harmless if it has exited: unreaped, its pid is kept
-    except ProcessLookupError:
-        pass
-    while True:
+    def kill(self) -> None:
         try:
-            return os.waitpid(pid, 0)[1]
+            if self.pidfd >= 0:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)  # while unreaped its pid is not reused
+        except ProcessLookupError:
+            pass
+
+    def _wait(self, flags: int) -> bool:
+        try:
+            done, status = os.waitpid(self.pid, flags)
         except ChildProcessError:
-            return -1
-        except InterruptedError:  # pragma: no cover - retried by Python since 3.5
-            continue
+            self.status = -1
+            return True
+        if done:
+            self.status = status
+        return bool(done)
+
+    def reap(self, deadline: float) -> int:
+        """Wait for a child that has closed its end of the pipe; kill it at the deadline."""
+        pause = 0.001
+        while self.status is None and not self._wait(os.WNOHANG):
+            if time.monotonic() >= deadline:
+                return self.kill_and_reap()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        assert self.status is not None
+        return self.status
+
+    def kill_and_reap(self) -> int:
+        if self.status is None:
+            self.kill()
+            self._wait(0)
+        assert self.status is not None
+        return self.status
+
+    def close(self) -> None:
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
 
 
-def _describe(status: int | None) -> str:
-    if status is None or status == -1:
+def _describe(status: int) -> str:
+    if status == -1:
         return "the child exited without a result (status unknown)"
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
