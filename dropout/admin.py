@@ -136,6 +136,10 @@ class HouseholdChildAdmin(ReadOnlyAdmin):
 
 class _ReadOnlyInline(admin.TabularInline):
     extra = 0
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return list(self.fields or [])
+
     can_delete = False
     show_change_link = True
 
@@ -149,19 +153,16 @@ class _ReadOnlyInline(admin.TabularInline):
 class FindingInline(_ReadOnlyInline):
     model = CaseFinding
     fields = ["kind", "first_seen_as_of", "last_seen_as_of", "after_close"]
-    readonly_fields = fields
 
 
 class StatusChangeInline(_ReadOnlyInline):
     model = CaseStatusChange
     fields = ["from_status", "to_status", "changed_by", "changed_at", "note"]
-    readonly_fields = fields
 
 
 class FollowUpInline(_ReadOnlyInline):
     model = CaseFollowUp
     fields = ["kind", "happened_on", "hours", "visitors", "notes", "next_due", "recorded_by"]
-    readonly_fields = fields
 
 
 #: Case fields a bureau may correct here (household address, grade); everything else is
