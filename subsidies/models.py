@@ -227,7 +227,6 @@ class Disbursement(models.Model):
         verbose_name = _("资助发放明细")
         verbose_name_plural = _("资助发放明细")
         ordering = ["-semester__start", "school__order", "id_number"]
-        permissions = [("export_full_ids", _("可导出完整身份证号"))]
         constraints = [
             # Column order matters: this index also serves the omission check's join,
             # which looks payments up by semester, item and ID number.

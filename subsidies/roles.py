@@ -22,7 +22,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "subsidies.change_subsidystandard",
         "subsidies.change_semester",
         "subsidies.change_notice",
-        "subsidies.export_full_ids",
         "tasks.add_rosterstudent",
     ],
     roles.CITY_SECTION: [*_VIEW],

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -11,15 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks.clock import today
 from tasks.models import RosterStudent, School
+from tasks.privacy import personal_data_export_allowed
 from tasks.scoping import user_scope
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
 
 from . import selectors, services
-from .forms import DeliveryForm, OmissionFilterForm
+from .forms import DeliveryForm, OmissionFilterForm, PersonalExportForm
 from .models import Notice, Semester
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,8 +48,23 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
+def _full_ids(request: HttpRequest, *, what: str, rows: Any) -> bool:
+    """Whether this download may carry full names and ID numbers: only a POST with a
+    reason from a user with `tasks.export_personal_data`; logged when it does. `rows` is
+    called only then (it costs a count)."""
+    if request.method != "POST" or not request.user.has_perm("tasks.export_personal_data"):
+        return False
+    reason = PersonalExportForm(request.POST).reason_text()
+    if not reason:
+        return False
+    return personal_data_export_allowed(
+        user=request.user, what=what, rows=rows(), reason=reason, request=request
+    )
+
+
 def _filter_form(request: HttpRequest, semester: Semester) -> OmissionFilterForm:
-    form = OmissionFilterForm(request.GET or None, user=request.user, semester=semester)
+    data = request.GET if request.method == "GET" else request.POST
+    form = OmissionFilterForm(data or None, user=request.user, semester=semester)
     form.is_valid()
     return form
 
@@ -139,6 +156,7 @@ def omissions(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "kinds": selectors.KINDS,
             "query": urlencode(params),
+            "export_params": sorted(params.items()),
             "prev_page": page - 1 if page > 1 else None,
             "next_page": page + 1 if page < report.pages else None,
         },
@@ -146,20 +164,26 @@ def omissions(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 @permission_required(VIEW, raise_exception=True)
 def omissions_xlsx(request: HttpRequest) -> HttpResponse:
+    """The findings as .xlsx; masked unless posted with a reason by a user who may export
+    personal data (see `_full_ids`)."""
     semester = _semester(request)
     form = _filter_form(request, semester)
-    rows = selectors.omission_rows(
-        semester=semester,
-        scope=user_scope(request.user),
-        filters=form.filters(),
-        kind=form.chosen_kind(),
+    scope, filters, kind = user_scope(request.user), form.filters(), form.chosen_kind()
+    full_ids = _full_ids(
+        request,
+        what=f"查遗补漏 {semester.code}",
+        rows=lambda: (
+            selectors.omission_check(
+                semester=semester, scope=scope, filters=filters, kind=kind, page_size=1
+            ).total_rows
+        ),
     )
+    rows = selectors.omission_rows(semester=semester, scope=scope, filters=filters, kind=kind)
     buffer = io.BytesIO()
-    services.omissions_xlsx(
-        rows=rows, target=buffer, full_ids=request.user.has_perm("subsidies.export_full_ids")
-    )
+    services.omissions_xlsx(rows=rows, target=buffer, full_ids=full_ids)
     return _download(buffer.getvalue(), f"查遗补漏-{semester.code}.xlsx", XLSX)
 
 
@@ -285,13 +309,20 @@ def school_notices_docx(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 @permission_required(VIEW, raise_exception=True)
 def export(request: HttpRequest) -> HttpResponse:
+    """The semester export (task 7); masked unless posted with a reason by a user who may
+    export personal data (see `_full_ids`)."""
     semester = _semester(request)
     scope = user_scope(request.user)
-    full_ids = request.user.has_perm("subsidies.export_full_ids")
     name = f"建档立卡学生资助信息-{semester.code}"
-    if request.GET.get("format") == "csv":
+    full_ids = _full_ids(
+        request,
+        what=name,
+        rows=lambda: RosterStudent.objects.for_user(request.user).filter(is_active=True).count(),
+    )
+    if (request.GET.get("format") or request.POST.get("format")) == "csv":
         return _download(
             services.export_semester_csv(semester=semester, scope=scope, full_ids=full_ids),
             f"{name}.csv",

@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from subsidies.models import Disbursement, Notice
 from subsidies.services import notice_record_delivery
+from tasks.models import PersonalDataAccess
 
 from ..factories import PASSWORD
 from .conftest import add_student, pay
@@ -90,29 +91,110 @@ def test_the_omission_list_is_masked_and_filters_by_kind(
     assert sheet.max_row == 2
 
 
-def test_the_export_neutralises_formulas_and_masks_ids_without_the_permission(
+def first_row(response: Any) -> tuple[Any, ...]:
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return next(sheet.iter_rows(min_row=2, values_only=True))
+
+
+def test_the_export_neutralises_formulas_and_is_masked_by_default(
     spring: Any, xuanzhou_school: Any, xuanzhou_staff: Any, city_reviewer: Any
 ) -> None:
     evil = add_student(xuanzhou_school, 3, name='=HYPERLINK("http://x")')
-    response = client_for(xuanzhou_staff).get(reverse("subsidies:export"), {"semester": "2019春"})
-    row = next(
-        load_workbook(io.BytesIO(response.content)).active.iter_rows(min_row=2, values_only=True)
+    masked = evil.id_number[:4] + "*" * 10 + evil.id_number[-4:]
+    row = first_row(
+        client_for(xuanzhou_staff).get(reverse("subsidies:export"), {"semester": "2019春"})
     )
-    assert row[4].startswith("'=") or row[4].startswith(
-        "=*"
-    )  # masked name keeps the first character
-    assert row[5] == evil.id_number[:4] + "*" * 10 + evil.id_number[-4:]
-    full = client_for(city_reviewer).get(reverse("subsidies:export"), {"semester": "2019春"})
-    row = next(
-        load_workbook(io.BytesIO(full.content)).active.iter_rows(min_row=2, values_only=True)
+    assert row[4].startswith("'=") or row[4].startswith("=*")  # masked name keeps one character
+    assert row[5] == masked
+    # The city may export personal data, but a plain download is masked too.
+    row = first_row(
+        client_for(city_reviewer).get(reverse("subsidies:export"), {"semester": "2019春"})
     )
+    assert row[5] == masked
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_a_full_export_needs_the_permission_and_a_reason_and_is_logged(
+    spring: Any, xuanzhou_school: Any, xuanzhou_staff: Any, city_reviewer: Any
+) -> None:
+    evil = add_student(xuanzhou_school, 3, name='=HYPERLINK("http://x")')
+    url = reverse("subsidies:export")
+    city = client_for(city_reviewer)
+
+    row = first_row(city.post(url, {"semester": "2019春", "reason": ""}))
+    assert row[5] != evil.id_number and not PersonalDataAccess.objects.exists()
+
+    row = first_row(city.post(url, {"semester": "2019春", "reason": "报送扶贫部门比对"}))
     assert row[4] == '\'=HYPERLINK("http://x")' and row[5] == evil.id_number
-    csv = (
-        client_for(city_reviewer)
-        .get(reverse("subsidies:export"), {"semester": "2019春", "format": "csv"})
-        .content
+    access = PersonalDataAccess.objects.get()
+    assert (access.user, access.kind, access.rows, access.reason) == (
+        city_reviewer,
+        PersonalDataAccess.Kind.EXPORT,
+        1,
+        "报送扶贫部门比对",
     )
-    assert csv.startswith(b"\xef\xbb\xbf") and b"'=HYPERLINK" in csv
+    assert access.target == "建档立卡学生资助信息-2019春"
+
+    csv = city.post(url, {"semester": "2019春", "format": "csv", "reason": "报送扶贫部门比对"})
+    assert csv.content.startswith(b"\xef\xbb\xbf") and b"'=HYPERLINK" in csv.content
+    assert evil.id_number.encode() in csv.content
+    assert PersonalDataAccess.objects.count() == 2
+
+    # A county user without tasks.export_personal_data gets the masked file, whatever the reason.
+    row = first_row(
+        client_for(xuanzhou_staff).post(url, {"semester": "2019春", "reason": "核对发放名单"})
+    )
+    assert row[5] != evil.id_number and PersonalDataAccess.objects.count() == 2
+
+
+def test_the_omissions_download_is_masked_unless_posted_with_a_reason(
+    two_counties: Any, city_reviewer: Any
+) -> None:
+    other = two_counties["other"]  # owed and not paid: an omission
+    url = reverse("subsidies:omissions_xlsx")
+    city = client_for(city_reviewer)
+    ids = {r[4] for r in [first_row(city.get(url, {"semester": "2019春"}))]}
+    assert other.id_number not in ids
+    post = city.post(
+        url, {"semester": "2019春", "county": other.county_id, "reason": "核对遗漏名单"}
+    )
+    assert first_row(post)[4] == other.id_number
+    access = PersonalDataAccess.objects.get()
+    assert (access.target, access.rows) == ("查遗补漏 2019春", 1)
+    assert other.id_number not in {
+        first_row(city.post(url, {"semester": "2019春", "reason": " "}))[4]
+    }
+    assert PersonalDataAccess.objects.count() == 1
+
+
+def test_the_student_page_is_masked_and_links_to_a_logged_reveal(
+    two_counties: Any, xuanzhou_staff: Any
+) -> None:
+    mine = two_counties["mine"]
+    client = client_for(xuanzhou_staff)
+    page = client.get(reverse("subsidies:student", args=[mine.pk])).content.decode()
+    assert mine.id_number not in page and mine.name not in page
+    student_url = reverse("subsidies:student", args=[mine.pk])
+    reveal = reverse("tasks:reveal", args=["tasks.RosterStudent", mine.pk])
+    assert f'href="{reveal}?next={student_url}"' in page
+    shown = client.post(f"{reveal}?next={student_url}", {"reason": "联系家长送达告知单"})
+    text = shown.content.decode()
+    assert mine.id_number in text and mine.name in text and f'href="{student_url}"' in text
+    assert PersonalDataAccess.objects.get().target == f"tasks.RosterStudent#{mine.pk}"
+
+    notices = client.get(reverse("subsidies:notices"), {"semester": "2019春"}).content.decode()
+    assert mine.id_number not in notices and reveal in notices
+
+
+def test_a_payment_reveals_through_the_shared_page_within_scope_only(
+    two_counties: Any, xuanzhou_staff: Any, langxi_staff: Any
+) -> None:
+    paid = Disbursement.objects.get(id_number=two_counties["mine"].id_number)
+    reveal = reverse("tasks:reveal", args=["subsidies.Disbursement", paid.pk])
+    assert client_for(langxi_staff).get(reveal).status_code == 404
+    shown = client_for(xuanzhou_staff).post(reveal, {"reason": "核实发放名单"})
+    assert paid.id_number in shown.content.decode()
 
 
 def test_the_export_has_a_fixed_column_order(two_counties: Any, city_reviewer: Any) -> None:
