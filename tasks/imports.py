@@ -94,6 +94,13 @@ class ImportSpec(abc.ABC):
     columns: ClassVar[Sequence[ColumnSpec]]
     permission: ClassVar[str]  # needed to upload this kind, e.g. "subsidies.add_disbursement"
     example: ClassVar[dict[str, object]] = {}  # one example row for the template, by column
+    #: The data area whose cached figures an applied upload makes stale (tasks/figures.py);
+    #: by default the app the spec lives in ("subsidies", "dropout").
+    area: ClassVar[str] = ""
+
+    @property
+    def data_area(self) -> str:
+        return self.area or type(self).__module__.split(".")[0]
 
     @abc.abstractmethod
     def validate(self, table: Table, ctx: ImportContext) -> ValidationResult:

@@ -38,3 +38,10 @@ def uploads_resume(stale_minutes: int = 10) -> int:
     ):
         sent += send_now(upload_apply_job, upload.pk)
     return sent
+
+
+@shared_task(acks_late=True)
+def figures_warm_job(area: str) -> int:
+    from .figures import figures_warm
+
+    return figures_warm(area)

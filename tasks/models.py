@@ -683,3 +683,19 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_kind_display()} {self.target}"
+
+
+class DataVersion(models.Model):
+    """A counter per data area ("subsidies", "dropout" …), bumped by every change that can
+    alter its figures. Cached figures are keyed by it, so a change makes them stale at once."""
+
+    name = models.CharField(_("数据范围"), max_length=30, unique=True)
+    number = models.PositiveBigIntegerField(_("版本"), default=0)
+    changed_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("数据版本")
+        verbose_name_plural = _("数据版本")
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number}"

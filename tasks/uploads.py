@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from xc_fupin.lib.sheets import SheetError, read_table
 
 from .audit import audit_source
+from .figures import data_changed
 from .imports import ImportContext, ImportSpec, ValidationResult, get_spec
 from .models import Unit, Upload
 from .scoping import Scope, unit_scope, user_scope
@@ -294,6 +295,8 @@ def _apply_in_transaction(
         locked.progress_stage = _("完成")
         locked.progress_done = locked.progress_total = len(result.rows)
         locked.save()
+        # Cached dashboard figures of the app that owns this sheet are now stale.
+        data_changed(spec.data_area)
     return locked
 
 

@@ -34,6 +34,13 @@ def _no_lockouts(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_cache(settings: Any) -> None:
+    # Figures are cached under a data version; tests make rows directly, without moving
+    # it, so they run uncached (tests/tasks/test_figures.py turns the cache on).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -186,6 +186,17 @@ UPLOAD_SYNC_MAX_BYTES = envint("UPLOAD_SYNC_MAX_BYTES", 256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# The database cache: shared by every web and worker process, and still there when Redis
+# is down. Dashboard figures at province scale are cached in it (tasks/figures.py).
+# `manage.py createcachetable` creates the table (scripts/run does).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "xc_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xc-fupin@localhost")
 

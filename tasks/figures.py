@@ -1,0 +1,70 @@
+"""Cached figures for dashboards at province scale.
+
+Checking a million roster students against two million payments takes seconds; a page
+must not do it per request. Figures are cached (in the database cache, which needs no
+Redis and is shared by every web and worker process) under the current version of the
+data they read. Anything that changes that data calls `data_changed(area)`: the version
+moves, old entries are never read again, and a Celery job recomputes the common ones so
+the next visitor finds them warm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+
+from .models import DataVersion
+
+T = TypeVar("T")
+TIMEOUT = 7 * 24 * 3600
+
+#: area -> functions that recompute that area's common figures (registered by apps).
+_WARMERS: dict[str, list[Callable[[], None]]] = {}
+
+
+def data_version(area: str) -> int:
+    row = DataVersion.objects.filter(name=area).values_list("number", flat=True).first()
+    return row or 0
+
+
+def cached(area: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """compute(), cached until `area`'s data changes. `parts` must identify the result
+    completely: the scope (county/unit ids), the filters, the page."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"fig:{area}:{data_version(area)}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
+
+
+def register_warmer(area: str, warm: Callable[[], None]) -> None:
+    _WARMERS.setdefault(area, []).append(warm)
+
+
+def data_changed(area: str) -> None:
+    """Move `area`'s version (in the caller's transaction) and, after commit, ask a worker
+    to warm the common figures again."""
+    updated = DataVersion.objects.filter(name=area).update(number=F("number") + 1)
+    if not updated:
+        DataVersion.objects.get_or_create(name=area, defaults={"number": 1})
+    if _WARMERS.get(area):
+        from .jobs import figures_warm_job
+        from .queue import enqueue
+
+        enqueue(figures_warm_job, area)
+
+
+def figures_warm(area: str) -> int:
+    """Recompute `area`'s registered common figures; returns how many warmers ran."""
+    warmers = _WARMERS.get(area, [])
+    for warm in warmers:
+        with transaction.atomic():
+            warm()
+    return len(warmers)

@@ -1,0 +1,91 @@
+"""Cached dashboard figures go stale the moment their data changes."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from tasks import figures, imports
+from tasks.models import DataVersion, Upload
+
+from .test_uploads import MiniRosterSpec, ids, workbook
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def real_cache(settings: Any) -> None:
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def test_a_figure_is_computed_once_until_its_data_changes(real_cache: None) -> None:
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert figures.cached("subsidies", ("city", "2019春"), compute) == 1
+    assert figures.cached("subsidies", ("city", "2019春"), compute) == 1
+    assert figures.cached("subsidies", ("county", 3, "2019春"), compute) == 2  # another scope
+    figures.data_changed("dropout")  # another area: still warm
+    assert figures.cached("subsidies", ("city", "2019春"), compute) == 1
+    figures.data_changed("subsidies")
+    assert figures.cached("subsidies", ("city", "2019春"), compute) == 3
+
+
+def test_an_applied_upload_moves_its_areas_version(real_cache: None, xuanzhou_staff: Any) -> None:
+    imports.register(MiniRosterSpec())
+    try:
+        client = Client()
+        client.force_login(xuanzhou_staff)
+        content = workbook([[i, "某"] for i in ids(2)])
+        client.post(
+            "/uploads/",
+            {
+                "kind": "mini_roster",
+                "period": "2019-05",
+                "file": SimpleUploadedFile("a.xlsx", content),
+            },
+        )
+        assert figures.data_version("tests") == 0  # validating changes nothing
+        client.post(f"/uploads/{Upload.objects.get().pk}/confirm/")
+    finally:
+        imports._REGISTRY.pop("mini_roster", None)
+    # MiniRosterSpec lives in the tests package: its area is "tests".
+    assert DataVersion.objects.get(name="tests").number == 1
+
+
+def test_warmers_recompute_the_common_figures(real_cache: None) -> None:
+    warmed: list[str] = []
+    figures.register_warmer("demo-area", lambda: warmed.append("city"))
+    try:
+        assert figures.figures_warm("demo-area") == 1
+        assert warmed == ["city"]
+    finally:
+        figures._WARMERS.pop("demo-area", None)
+
+
+def test_the_cache_table_is_created_by_the_command(db: Any, settings: Any) -> None:
+    from django.core.management import call_command
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "xc_cache_test",
+        }
+    }
+    call_command("createcachetable", stdout=io.StringIO())
+    from django.core.cache import caches
+
+    caches["default"].set("k", {"v": 1})
+    assert caches["default"].get("k") == {"v": 1}
