@@ -105,3 +105,12 @@ class RunCheckForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["county"].queryset = counties_for_user(user)  # type: ignore[attr-defined]
+
+
+class FullExportForm(forms.Form):
+    reason = forms.CharField(
+        label=_("导出完整身份证号的事由"),
+        min_length=4,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("例如：报送省厅控辍保学台账")}),
+    )

@@ -342,7 +342,6 @@ class DropoutCase(models.Model):
         verbose_name = _("控辍保学个案")
         verbose_name_plural = _("控辍保学个案")
         ordering = ["-is_registered_poor", "county__order", "id_number"]
-        permissions = [("view_identity", _("可查看个案完整姓名和身份证号"))]
         indexes = [models.Index(fields=["county", "status"], name="case_county_status")]
 
     def __str__(self) -> str:

@@ -24,8 +24,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     roles.CITY_REVIEWER: [*_VIEW],
     # 基教科 leads tasks 9-11 for the city.
     roles.CITY_SECTION: [*_WORK],
-    # County bureaus work their children's cases and need to know who they are.
-    roles.COUNTY_STAFF: [*_WORK, "dropout.view_identity"],
+    # County bureaus work their children's cases; they see a child in full one record at
+    # a time through the shared, logged reveal (tasks.reveal_personal_data, tasks/roles.py).
+    roles.COUNTY_STAFF: [*_WORK],
     roles.SCHOOL_STAFF: [*_VIEW, "dropout.add_casefollowup", "dropout.add_enrolmentrecord"],
     roles.LEADER: [*_VIEW],
 }

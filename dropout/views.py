@@ -10,16 +10,25 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks.clock import today
+from tasks.privacy import personal_data_export_allowed
 from xc_fupin.lib.export import xlsx_bytes
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
 
 from . import selectors, services
-from .forms import CaseFilterForm, FollowUpForm, PlanForm, RunCheckForm, TransitionForm
+from .forms import (
+    CaseFilterForm,
+    FollowUpForm,
+    FullExportForm,
+    PlanForm,
+    RunCheckForm,
+    TransitionForm,
+)
 from .models import CaseStatus, CrosscheckRun, DropoutCase
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -90,12 +99,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form, values = _filters(request)
     cases = selectors.case_list(request.user, today=day, **values)
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    here = request.get_full_path()
     rows = [
         {
             "case": case,
             "id_masked": mask_id_number(case.id_number),
             "name_masked": mask_name(case.name),
             "attention": case.attention_reason(day),
+            "reveal_url": _reveal_url(case, here),
         }
         for case in page.object_list
     ]
@@ -104,8 +115,22 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dropout/case_list.html",
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "can_reveal": request.user.has_perm("tasks.reveal_personal_data"),
+            "can_export_full": request.user.has_perm("tasks.export_personal_data"),
+            "export_form": FullExportForm(),
+        },
     )
+
+
+def _reveal_url(case: DropoutCase, back: str) -> str:
+    """The shared reveal page for one case (asks a reason, logs it), returning to `back`."""
+    url = reverse("tasks:reveal", args=[DropoutCase._meta.label, case.pk])
+    return f"{url}?{urlencode({'next': back})}"
 
 
 @login_required
@@ -117,20 +142,20 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    reveal = request.user.has_perm("dropout.view_identity")
     day = today()
     return render(
         request,
         "dropout/case_detail.html",
         {
             "case": case,
-            "reveal": reveal,
-            "id_shown": case.id_number if reveal else mask_id_number(case.id_number),
-            "name_shown": case.name if reveal else mask_name(case.name),
-            "guardian_shown": case.guardian if reveal else mask_name(case.guardian),
-            "phone_shown": case.phone
-            if reveal
-            else (mask_id_number(case.phone) if case.phone else ""),
+            # Masked here for everyone; the full record is on the shared reveal page,
+            # which asks for a reason and logs the look (tasks.privacy).
+            "id_shown": mask_id_number(case.id_number),
+            "name_shown": mask_name(case.name),
+            "guardian_shown": mask_name(case.guardian) if case.guardian else "",
+            "phone_shown": mask_id_number(case.phone) if case.phone else "",
+            "can_reveal": request.user.has_perm("tasks.reveal_personal_data"),
+            "reveal_url": _reveal_url(case, request.get_full_path()),
             "attention": case.attention_reason(day),
             "timeline": selectors.case_timeline(case),
             "findings": case.findings.all(),
@@ -229,18 +254,37 @@ def case_plan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 @permission_required("dropout.view_dropoutcase", raise_exception=True)
 def ledger_export(request: HttpRequest) -> HttpResponse:
+    """The case ledger of the current filters (in the query string). Masked; full ID
+    numbers and names only on a POST with a reason by a user allowed to export personal
+    data, and that export is logged (tasks.privacy)."""
     _form, values = _filters(request)
     cases = selectors.case_list(request.user, today=today(), **values)
-    reveal = request.user.has_perm("dropout.view_identity")
+    reveal = False
+    if request.method == "POST":
+        form = FullExportForm(request.POST)
+        if not form.is_valid():
+            _form_messages(request, form)
+            return redirect(f"{reverse('dropout:cases')}?{request.GET.urlencode()}")
+        reveal = personal_data_export_allowed(
+            user=request.user,
+            what=f"控辍保学台账 {request.GET.urlencode()}",
+            rows=cases.count(),
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
     data = xlsx_bytes(
         [("控辍保学台账", selectors.LEDGER_HEADERS, selectors.ledger_rows(cases, reveal=reveal))],
         column_widths={"身份证号": 22, "帮扶措施": 40, "核查发现": 28, "结果说明": 30},
     )
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = (
-        content_disposition_header(True, f"控辍保学台账-{today():%Y%m%d}.xlsx") or ""
+        content_disposition_header(
+            True, f"控辍保学台账{'-完整' if reveal else ''}-{today():%Y%m%d}.xlsx"
+        )
+        or ""
     )
     return response
 

@@ -15,6 +15,8 @@ from openpyxl import load_workbook
 from dropout.models import CaseStatus, CaseStatusChange, DropoutCase
 from dropout.selectors import LEDGER_HEADERS
 from dropout.services import case_transition, crosscheck_run, follow_up_record
+from tasks.models import PersonalDataAccess
+from xc_fupin.lib.idnumber import mask_id_number
 
 from ..factories import PASSWORD
 from .builders import LANGXI, enrol, household, kid
@@ -85,28 +87,77 @@ def test_the_city_sees_every_county(cases: Any, city_reviewer: Any) -> None:
     assert "郎溪县" in dashboard and "宣州区" in dashboard
 
 
-def test_the_export_holds_only_the_users_county_in_the_fixed_columns(
+def sheet_rows(response: Any) -> list[tuple[Any, ...]]:
+    assert response.status_code == 200
+    return list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+
+
+def test_the_export_holds_only_the_users_county_masked_in_the_fixed_columns(
     cases: Any, xuanzhou_staff: Any
 ) -> None:
-    response = client_for(xuanzhou_staff).get(reverse("dropout:export"))
-    assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = sheet_rows(client_for(xuanzhou_staff).get(reverse("dropout:export")))
     assert list(rows[0]) == LEDGER_HEADERS
     assert len(rows) == 2
     assert rows[1][1] == "宣州区"
-    # County staff may see identities; the name here is a formula and must stay text.
-    assert rows[1][2] == XZ_CHILD
+    assert rows[1][2] == mask_id_number(XZ_CHILD)
+    # A county may reveal one child at a time, not export them all: even with a reason.
+    response = client_for(xuanzhou_staff).post(
+        reverse("dropout:export"), {"reason": "报送省厅台账"}
+    )
+    assert sheet_rows(response)[1][2] == mask_id_number(XZ_CHILD)
+    assert not PersonalDataAccess.objects.exists()
+
+
+def test_a_full_export_needs_the_permission_and_a_reason_and_is_logged(
+    cases: Any, city_reviewer: Any
+) -> None:
+    client = client_for(city_reviewer)
+    masked = sheet_rows(client.get(reverse("dropout:export")))
+    assert len(masked) == 3
+    assert {r[2] for r in masked[1:]} == {mask_id_number(XZ_CHILD), mask_id_number(LX_CHILD)}
+    page = client.get(reverse("dropout:cases")).content.decode()
+    assert 'id="full-export"' in page
+
+    refused = client.post(reverse("dropout:export") + "?status=suspected", {"reason": "看"})
+    assert refused.status_code == 302 and "status=suspected" in refused["Location"]
+    assert not PersonalDataAccess.objects.exists()
+
+    url = reverse("dropout:export") + f"?county={cases['xuanzhou'].county_id}"
+    rows = sheet_rows(client.post(url, {"reason": "报送省厅控辍保学台账"}))
+    assert [r[2] for r in rows[1:]] == [XZ_CHILD]
+    # The name is a formula in the registry: it stays text in the sheet.
     assert rows[1][3] == '\'=HYPERLINK("http://x")'
+    log = PersonalDataAccess.objects.get()
+    assert (log.user, log.kind, log.rows, log.reason) == (
+        city_reviewer,
+        PersonalDataAccess.Kind.EXPORT,
+        1,
+        "报送省厅控辍保学台账",
+    )
 
 
-def test_the_export_masks_identities_without_the_permission(cases: Any, city_reviewer: Any) -> None:
-    response = client_for(city_reviewer).get(reverse("dropout:export"))
-    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    assert len(rows) == 3
-    ids = {r[2] for r in rows[1:]}
-    assert XZ_CHILD not in ids and LX_CHILD not in ids
-    assert all("*" in i for i in ids)
+def test_the_case_page_is_masked_and_links_to_the_logged_reveal(
+    cases: Any, xuanzhou_staff: Any, school_staff: Any
+) -> None:
+    case = cases["xuanzhou"]
+    client = client_for(xuanzhou_staff)
+    page_url = reverse("dropout:case", args=[case.pk])
+    page = client.get(page_url).content.decode()
+    assert XZ_CHILD not in page and mask_id_number(XZ_CHILD) in page
+    reveal = reverse("tasks:reveal", args=["dropout.DropoutCase", case.pk])
+    assert f'href="{reveal}?next={page_url.replace("/", "%2F")}"' in page
+    shown = client.post(f"{reveal}?next={page_url}", {"reason": "联系家长送达告知书"})
+    assert XZ_CHILD in shown.content.decode() and page_url in shown.content.decode()
+    assert PersonalDataAccess.objects.get().target == f"dropout.DropoutCase#{case.pk}"
+    # Another county's child cannot be revealed, nor listed with a link.
+    other = reverse("tasks:reveal", args=["dropout.DropoutCase", cases["langxi"].pk])
+    assert client.post(other, {"reason": "联系家长送达告知书"}).status_code == 404
+    listing = client.get(reverse("dropout:cases")).content.decode()
+    assert reveal in listing and other not in listing
+    assert (
+        "查看完整信息"
+        not in client_for(school_staff).get(reverse("dropout:cases")).content.decode()
+    )
 
 
 def test_a_school_user_sees_no_household_cases(cases: Any, school_staff: Any) -> None:
