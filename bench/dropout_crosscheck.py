@@ -187,6 +187,22 @@ def load(scale: float, school_ids: dict[int, list[int]]) -> dict[str, int]:
             RosterSnapshot,
         )
     ]
+    # Their audit trail too: the cross-check records each case it opens only once, by
+    # looking for the case's historical rows, and ids restart here.
+    tables += [
+        m.history.model._meta.db_table  # type: ignore[attr-defined]
+        for m in (
+            CaseFinding,
+            CaseFollowUp,
+            CaseStatusChange,
+            DropoutCase,
+            CrosscheckRun,
+            EnrolmentRecord,
+            EnrolmentSnapshot,
+            HouseholdChild,
+            RosterStudent,
+        )
+    ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     counties = list(County.objects.order_by("order").prefetch_related("codes"))
