@@ -145,9 +145,14 @@ def test_the_callers_termination_handler_does_not_run_in_the_child() -> None:
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
+
+        def terminate_self() -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+
         with pytest.raises(ChildCrashed, match="SIGTERM"):
             run_forked(
-                lambda: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(5)),
+                terminate_self,
                 time_limit=30,
                 memory_limit=None,
             )
@@ -160,8 +165,12 @@ def test_threads_can_fork_at_the_same_time() -> None:
     results: dict[int, object] = {}
 
     def work(number: int) -> None:
+        def nap_then_answer() -> int:
+            time.sleep(0.05 * (number % 3))
+            return number
+
         results[number] = run_forked(
-            lambda: (time.sleep(0.05 * (number % 3)), number)[1],
+            nap_then_answer,
             time_limit=30,
             memory_limit=None,
         )

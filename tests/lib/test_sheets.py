@@ -302,7 +302,8 @@ def test_detect_header_prefers_a_canonical_name_over_an_alias() -> None:
 
 
 def test_detect_header_looks_only_at_the_first_twenty_rows() -> None:
-    rows: list[list[object]] = [["标题"]] * 20 + [["身份证号", "姓名", "金额"]]
+    title: list[object] = ["标题"]
+    rows: list[list[object]] = [title] * 20 + [["身份证号", "姓名", "金额"]]
     with pytest.raises(SheetError, match="前20行"):
         detect_header(rows, SIMPLE)
 

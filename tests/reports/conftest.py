@@ -130,6 +130,7 @@ def student(school: School, n: int, county: str = "xuanzhou") -> RosterStudent:
 def pay(
     s: RosterStudent, semester: Semester, amount: str = "250", on: str = "2019-05-20"
 ) -> Disbursement:
+    assert s.school is not None
     return Disbursement.objects.create(
         id_number=s.id_number,
         name=s.name,

@@ -130,6 +130,7 @@ def test_building_twice_changes_nothing_and_regenerating_a_draft_is_allowed(know
     )
     assert Report.objects.count() == 1
     forced = build.report_build(kind="monthly", period=MAY, force=True)
+    assert forced.generated_at and first.generated_at
     assert forced.generated_at > first.generated_at
 
 

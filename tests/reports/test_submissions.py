@@ -132,7 +132,8 @@ def test_completeness_and_timeliness_count_what_was_uploaded(
     assert (cell["xuanzhou-jtj"].received_sets, cell["xuanzhou-jtj"].on_time_sets) == (2, 2)
     assert (cell["langxi-jtj"].received_sets, cell["langxi-jtj"].on_time_sets) == (1, 0)
     assert cell["langxi-jtj"].kinds["enrolment"] is None  # missing, not zero
-    assert cell["city-schools"].kinds["enrolment"].rows == 0  # a reported zero
+    zero = cell["city-schools"].kinds["enrolment"]
+    assert zero is not None and zero.rows == 0  # a reported zero
     assert (cell["city-schools"].received_sets, cell["city-schools"].on_time_sets) == (2, 1)
     rates = grid.month_rates(MAY)
     assert rates.expected == 9 * 2

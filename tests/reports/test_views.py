@@ -40,8 +40,8 @@ def test_a_county_sees_only_its_own_inbox_and_escalations(
     page = client_for(xuanzhou_staff).get("/reports/inbox/").content.decode()
     assert "宣州区：3 名建档立卡学生 2019春 资助未发放到位" in page
     assert "郎溪县：1 名" not in page
-    theirs = Escalation.objects.filter(unit__code="langxi-jtj").first()
-    mine = Escalation.objects.filter(unit__code="xuanzhou-jtj").first()
+    theirs = Escalation.objects.filter(unit__code="langxi-jtj").order_by("pk")[0]
+    mine = Escalation.objects.filter(unit__code="xuanzhou-jtj").order_by("pk")[0]
     c = client_for(xuanzhou_staff)
     assert c.get(f"/reports/escalations/{theirs.pk}/").status_code == 404
     assert c.get(f"/reports/escalations/{mine.pk}/").status_code == 200
@@ -57,7 +57,7 @@ def test_a_county_sees_only_its_own_inbox_and_escalations(
 def test_a_county_answers_its_escalation_with_a_correction_plan(
     cycle: None, xuanzhou_staff: Any, langxi_staff: Any
 ) -> None:
-    esc = Escalation.objects.filter(unit__code="xuanzhou-jtj").first()
+    esc = Escalation.objects.filter(unit__code="xuanzhou-jtj").order_by("pk")[0]
     c = client_for(xuanzhou_staff)
     resp = c.post(
         f"/reports/escalations/{esc.pk}/",

@@ -254,6 +254,7 @@ def test_the_roster_imports_with_derived_gender_and_birth_date_and_reimport_is_a
     _table, result = run(RosterSpec(), data, xuanzhou_staff)
     assert result.ok, messages(result)
     student = RosterStudent.objects.get(id_number=number)
+    assert student.household_county and student.county
     assert (student.household_county.slug, student.county.slug, student.boarding) == (
         "guangde",
         "xuanzhou",
@@ -311,10 +312,12 @@ def test_the_city_imports_schools_with_county_names_or_either_guangde_code(admin
     _table, result = run(SchoolsSpec(), xlsx(rows, title="学校名单", footer=False), admin_user)
     assert result.ok, messages(result)
     taozhou = School.objects.get(school_code="3134003101")
+    assert taozhou.county is not None
     assert (taozhou.county.slug, taozhou.stages) == ("guangde", ["初中", "普通高中"])
     assert School.objects.get(school_code="3134004101").stages == ["小学", "初中"]
     city = School.objects.get(school_code="3134000101")
-    assert city.county is None and city.is_city_run and city.parent.code == "city-schools"
+    assert city.county is None and city.is_city_run and city.parent is not None
+    assert city.parent.code == "city-schools"
     _table, again = run(SchoolsSpec(), xlsx(rows, title="学校名单", footer=False), admin_user)
     assert again.ok and not again.rows
 
