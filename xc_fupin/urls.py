@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+
+if settings.ADMIN_REQUIRE_OTP:
+    from django_otp.admin import OTPAdminSite
+
+    # django-otp's documented way to protect the default site, keeping every registration.
+    admin.site.__class__ = OTPAdminSite
 
 admin.site.site_header = _("宣城市教育助学脱贫工作管理")
 admin.site.site_title = _("教育助学脱贫")
