@@ -403,7 +403,12 @@ def case_list(
     attention_only: bool = False,
     today: dt.date,
 ) -> QuerySet[DropoutCase]:
-    qs = DropoutCase.objects.for_user(user).select_related("county", "school")
+    # The list shows each case's findings and County.current_name() (the code history).
+    qs = (
+        DropoutCase.objects.for_user(user)
+        .select_related("county", "school")
+        .prefetch_related("county__codes", "findings")
+    )
     if county:
         qs = qs.filter(county_id=county)
     if school:
