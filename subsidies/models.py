@@ -210,8 +210,16 @@ class Disbursement(models.Model):
     )
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     paid_on = models.DateField(_("发放日期"))
+    # Not indexed either: nothing reads payments by upload (the history does, through
+    # history_upload_id), and deleting an upload is an administrator's rare act.
     upload = models.ForeignKey(
-        Upload, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("来自上传")
+        Upload,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("来自上传"),
+        db_index=False,
     )
     created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
 

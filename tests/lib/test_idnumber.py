@@ -11,6 +11,7 @@ from xc_fupin.lib.idnumber import (
     IdNumber,
     IdNumberError,
     compute_check_char,
+    id_number_fast,
     is_valid_id_number,
     make_id_number,
     mask_id_number,
@@ -213,3 +214,51 @@ def test_generated_numbers_round_trip(
     assert parsed.area_code == area_code
     if female is not None:
         assert parsed.gender == ("女" if female else "男")
+
+
+class _Text(str):
+    """A str subclass skips id_number_fast, so parse_id_number takes the full path."""
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.text(alphabet="0123456789xX", min_size=18, max_size=18)
+    | st.builds(
+        lambda area, day, seq: make_id_number(area, day, seq),
+        st.sampled_from(["341802", "341822", "341882", "110105", "990101"]),
+        st.dates(min_value=date(1890, 1, 1), max_value=date(2030, 12, 31)),
+        st.integers(0, 999),
+    )
+)
+def test_the_fast_path_agrees_with_the_full_rules(raw: str) -> None:
+    try:
+        expected: str | None = parse(_Text(raw)).value
+    except IdNumberError:
+        expected = None
+    fast = id_number_fast(raw, TODAY)
+    assert fast is None or fast == expected
+    # Only a valid plain number takes the fast path; it always does.
+    assert (fast is not None) == (expected is not None and raw.upper() == expected)
+    if expected is not None:
+        assert parse(raw) == parse(_Text(raw))
+
+
+def test_the_fast_path_leaves_everything_else_to_the_full_rules() -> None:
+    valid = make_id_number("341802", date(2013, 9, 1), 123)
+    assert id_number_fast(valid, TODAY) == valid
+    with_x = next(
+        v for n in range(1000) if (v := make_id_number("341802", date(2013, 9, 1), n))[-1] == "X"
+    )
+    assert id_number_fast(with_x[:17] + "x", TODAY) == with_x  # lowercase x, stored upper
+    for raw in [
+        " " + valid[:17],
+        valid.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        int(valid[:17] + "0"),
+        None,
+        valid[:16],
+    ]:
+        assert id_number_fast(raw, TODAY) is None
+    assert (
+        parse(valid.translate(str.maketrans("0123456789", "０１２３４５６７８９"))).value == valid
+    )
+    assert id_number_fast(make_id_number("341802", date(2019, 6, 2), 1), TODAY) is None  # future

@@ -23,6 +23,7 @@ __all__ = [
     "IdNumber",
     "IdNumberError",
     "compute_check_char",
+    "id_number_fast",
     "is_valid_id_number",
     "make_id_number",
     "mask_id_number",
@@ -111,6 +112,18 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:
     digits. Spaces are removed, full-width characters folded, a lowercase x upper-cased.
     Raises IdNumberError with a Chinese message naming what is wrong.
     """
+    if today is None:
+        today = datetime.now(_CHINA).date()
+    fast = id_number_fast(raw, today)
+    if fast is not None:
+        birth, _sum = _prefix_info(fast[:14])
+        assert birth is not None  # id_number_fast checked it
+        return IdNumber(
+            value=fast,
+            area_code=fast[:6],
+            birth_date=birth,
+            gender="男" if int(fast[16]) % 2 else "女",
+        )
     text = _clean(raw)
     body, last = text[:-1], text[-1:]
     if not (body.isascii() and body.isdigit()) or not last or last not in "0123456789X":
@@ -132,8 +145,6 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:
         ) from None
     if birth.year < 1900:
         raise IdNumberError(_("身份证号中的出生日期早于1900年：%(value)s") % {"value": birth_text})
-    if today is None:
-        today = datetime.now(_CHINA).date()
     if birth > today:
         raise IdNumberError(_("身份证号中的出生日期晚于今天：%(value)s") % {"value": birth_text})
     expected = compute_check_char(text[:17])
@@ -145,6 +156,43 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:
         birth_date=birth,
         gender="男" if int(text[16]) % 2 else "女",
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def _prefix_info(prefix14: str) -> tuple[date | None, int]:
+    """(birth date, weighted sum of the 14 digits) of an all-digit prefix; the date is
+    None when the province code or the birth date is not acceptable. Cached: a file's
+    students share few areas and birth dates."""
+    if prefix14[:2] not in PROVINCE_CODES:
+        return None, 0
+    try:
+        birth = date(int(prefix14[6:10]), int(prefix14[10:12]), int(prefix14[12:14]))
+    except ValueError:
+        return None, 0
+    if birth.year < 1900:
+        return None, 0
+    return birth, _prefix_sum(prefix14)
+
+
+def id_number_fast(raw: object, today: date) -> str | None:
+    """The canonical value of `raw` when it is a plain, valid 18-character ASCII number
+    (what nearly every cell of a real file holds), else None.
+
+    Same rules as `parse_id_number` (which calls it first) at a fraction of the cost,
+    for importers checking 100,000 rows. None means "not on the fast path": call
+    `parse_id_number` for the value (full-width digits, spaces) or the exact error.
+    """
+    if type(raw) is not str or len(raw) != 18 or not raw.isascii() or not raw[:17].isdigit():
+        return None
+    last = raw[17]
+    birth, total = _prefix_info(raw[:14])
+    if birth is None or birth > today:
+        return None
+    if last == "x":
+        last = "X"
+    if _CHECK_CHARS[(total + _SEQUENCE_SUM[int(raw[14:17])]) % 11] != last:
+        return None
+    return raw if last == raw[17] else raw[:17] + last
 
 
 def normalize_id_number(raw: object, *, today: date | None = None) -> str:
