@@ -18,8 +18,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
+from tasks import figures
 from tasks.models import County, RosterStudent, Stage, Unit
-from tasks.scoping import Scope, user_scope
+from tasks.scoping import EVERYTHING, Scope, user_scope
 
 from .lookups import Rule, semester_rules
 from .models import Disbursement, Notice, Semester, SubsidyItem
@@ -259,7 +260,7 @@ def _kind_condition(kind: str) -> str:
     return f"{kind} = 1"
 
 
-def omission_check(
+def _omission_check(
     *,
     semester: Semester,
     scope: Scope,
@@ -462,7 +463,7 @@ class CountyFigures:
         return self.owed_pairs - self.paid_pairs
 
 
-def semester_figures(
+def _semester_figures(
     *, semester: Semester, scope: Scope, county_id: int | None = None
 ) -> list[CountyFigures]:
     """The four promises per county for one semester (one aggregate query over the roster
@@ -632,3 +633,66 @@ def scope_of(user: Any) -> Scope:
 
 
 STAGES = [s.value for s in Stage]
+
+
+# Cached entry points. At province scale one check reads a million roster students and
+# two million payments (seconds); pages read the cached result, which stays valid until
+# subsidy data changes (tasks/figures.py: imports and saves move the "subsidies" version).
+
+
+def omission_check(
+    *,
+    semester: Semester,
+    scope: Scope,
+    filters: OmissionFilters | None = None,
+    kind: str = "all",
+    page: int = 1,
+    page_size: int = 50,
+    rules: Sequence[Rule] | None = None,
+) -> OmissionReport:
+    """The omission check of one semester for what `scope` may see (cached; see _omission_check)."""
+    if rules is not None:
+        return _omission_check(
+            semester=semester,
+            scope=scope,
+            filters=filters,
+            kind=kind,
+            page=page,
+            page_size=page_size,
+            rules=rules,
+        )
+    parts = ("omissions", semester.pk, scope, filters or OmissionFilters(), kind, page, page_size)
+    return figures.cached(
+        "subsidies",
+        parts,
+        lambda: _omission_check(
+            semester=semester,
+            scope=scope,
+            filters=filters,
+            kind=kind,
+            page=page,
+            page_size=page_size,
+        ),
+    )
+
+
+def semester_figures(
+    *, semester: Semester, scope: Scope, county_id: int | None = None
+) -> list[CountyFigures]:
+    """The four promises per county for one semester (cached; see _semester_figures)."""
+    return figures.cached(
+        "subsidies",
+        ("semester_figures", semester.pk, scope, county_id),
+        lambda: _semester_figures(semester=semester, scope=scope, county_id=county_id),
+    )
+
+
+def figures_warm() -> None:
+    """Recompute what dashboards open with: every semester, city-wide and per county."""
+    scopes = [EVERYTHING] + [
+        Scope(county_id=pk) for pk in County.objects.values_list("pk", flat=True)
+    ]
+    for semester in Semester.objects.all():
+        for scope in scopes:
+            semester_figures(semester=semester, scope=scope)
+            omission_check(semester=semester, scope=scope)

@@ -49,16 +49,12 @@ def register_warmer(area: str, warm: Callable[[], None]) -> None:
 
 
 def data_changed(area: str) -> None:
-    """Move `area`'s version (in the caller's transaction) and, after commit, ask a worker
-    to warm the common figures again."""
+    """Move `area`'s version, in the caller's transaction: cached figures of the old
+    version are never read again. `figures_warm_changed` (a beat job every 2 minutes)
+    recomputes the common ones; one warm serves any number of changes in between."""
     updated = DataVersion.objects.filter(name=area).update(number=F("number") + 1)
     if not updated:
         DataVersion.objects.get_or_create(name=area, defaults={"number": 1})
-    if _WARMERS.get(area):
-        from .jobs import figures_warm_job
-        from .queue import enqueue
-
-        enqueue(figures_warm_job, area)
 
 
 def figures_warm(area: str) -> int:
@@ -68,3 +64,22 @@ def figures_warm(area: str) -> int:
         with transaction.atomic():
             warm()
     return len(warmers)
+
+
+def figures_warm_changed() -> list[str]:
+    """Warm every area whose data changed since its last warm. Two runs at once: the
+    second finds the area claimed (cache.add is atomic) and skips it."""
+    warmed = []
+    for area in list(_WARMERS):
+        version = data_version(area)
+        if cache.get(f"figwarmed:{area}") == version:
+            continue
+        if not cache.add(f"figwarming:{area}", 1, timeout=1800):
+            continue
+        try:
+            figures_warm(area)
+            cache.set(f"figwarmed:{area}", version, TIMEOUT)
+            warmed.append(area)
+        finally:
+            cache.delete(f"figwarming:{area}")
+    return warmed

@@ -41,7 +41,8 @@ def uploads_resume(stale_minutes: int = 10) -> int:
 
 
 @shared_task(acks_late=True)
-def figures_warm_job(area: str) -> int:
-    from .figures import figures_warm
+def figures_warm_job() -> list[str]:
+    """Recompute the cached dashboard figures of every area whose data changed."""
+    from .figures import figures_warm_changed
 
-    return figures_warm(area)
+    return figures_warm_changed()

@@ -12,4 +12,9 @@ SCHEDULES = [
         "task": "tasks.jobs.uploads_resume",
         "crontab": {"minute": "*/5"},
     },
+    {
+        "name": "看板数据预热（数据变化后重算常用统计）",
+        "task": "tasks.jobs.figures_warm_job",
+        "crontab": {"minute": "*/2"},
+    },
 ]

@@ -65,12 +65,17 @@ def test_an_applied_upload_moves_its_areas_version(real_cache: None, xuanzhou_st
     assert DataVersion.objects.get(name="tests").number == 1
 
 
-def test_warmers_recompute_the_common_figures(real_cache: None) -> None:
+def test_the_warm_job_recomputes_changed_areas_once(real_cache: None) -> None:
     warmed: list[str] = []
     figures.register_warmer("demo-area", lambda: warmed.append("city"))
     try:
-        assert figures.figures_warm("demo-area") == 1
-        assert warmed == ["city"]
+        figures.data_changed("demo-area")
+        assert "demo-area" in figures.figures_warm_changed()
+        assert "demo-area" not in figures.figures_warm_changed()  # nothing changed since
+        figures.data_changed("demo-area")
+        figures.data_changed("demo-area")
+        assert "demo-area" in figures.figures_warm_changed()
+        assert warmed == ["city", "city"]
     finally:
         figures._WARMERS.pop("demo-area", None)
 
