@@ -229,6 +229,10 @@ def main() -> None:
     VAR.mkdir(parents=True, exist_ok=True)
     if args.rebuild or not database_exists():
         build()
+    manage("migrate", "--noinput", "-v0")
+    manage("createcachetable")
+    # What the beat job does after data changes: dashboards open on warm figures.
+    manage("warm_figures")
     manage("collectstatic", "--noinput", "-v0")
     server = subprocess.Popen(  # noqa: S603
         [
