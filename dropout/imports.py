@@ -123,7 +123,7 @@ def _copy_upsert(
     """
     table = model._meta.db_table
     history_table, tracked = _history_columns(model)
-    source = audit._source.get() or audit.Source()  # noqa: SLF001 - see report: no public getter yet
+    source = audit.current_source()
     buffer = io.StringIO()
     for row in rows:
         buffer.write(",".join(_csv_field(v) for v in row))

@@ -1085,7 +1085,7 @@ def _history_insert(model: type[Any], source_sql: str) -> tuple[str, list[Any]]:
     per row of `source_sql`, stamped like `audit.bulk_created` stamps them."""
     historical = model.history.model
     tracked = {f.attname for f in model._meta.concrete_fields}
-    source = audit._source.get() or audit.Source()  # noqa: SLF001 - no public getter yet
+    source = audit.current_source()
     user = getattr(source.user, "pk", None)
     stamps: dict[str, Any] = {
         "history_date": timezone.now(),

@@ -6,8 +6,8 @@ all three. So:
 
 - every historical row carries `history_source` (网页 / 后台 / 上传#id / 定时任务 name)
   and `history_upload_id`, stamped from a context the pipeline and the jobs set;
-- bulk writers call `bulk_created(model, objs)` (or `history_rows_from_query` after a
-  COPY), which writes the historical rows set-based, in the same transaction;
+- bulk writers call `bulk_created(model, objs)`; COPY paths insert their historical rows
+  with one INSERT … SELECT stamped from `current_source()`, in the same transaction;
 - services that must claim a row concurrently lock it with select_for_update() and then
   save(), instead of a bare update(), so the change is recorded.
 
@@ -39,6 +39,11 @@ class Source:
 
 _source: ContextVar[Source | None] = ContextVar("audit_source", default=None)
 _NO_SOURCE = Source()
+
+
+def current_source() -> Source:
+    """Where the changes being made now come from (label, upload, user)."""
+    return _source.get() or _NO_SOURCE
 
 
 @contextmanager
