@@ -69,7 +69,7 @@ def test_a_roster_upload_records_new_students_and_changed_ones(
 
 
 def test_a_standards_upload_records_the_amount_it_changed(standards: Any, admin_user: Any) -> None:
-    rows = [
+    rows: list[list[Any]] = [
         ["资助项目", "学段", "适用对象", "学期", "档次", "金额(元)", "依据"],
         ["普通高中国家助学金", "普通高中", "全体", "2019秋", "一档", 1300, "测试文件"],
     ]
