@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -124,7 +125,7 @@ def main() -> None:
     semester = Semester.objects.get(code="2019春")
     rules = semester_rules(semester)
     items = {i.pk: i.name for i in SubsidyItem.objects.all()}
-    by_stage = {}
+    by_stage: dict[str, Any] = {}
     for rule in rules:
         if not rule.boarding:
             by_stage.setdefault(rule.stage, rule)

@@ -103,10 +103,12 @@ def build(rng: random.Random) -> None:
         k = n // 7
         school = schools[(n % 7) * 100 + k % 100]
         stage = school.stages[(k // 100) % len(school.stages)]
-        area = codes[school.county_id][k % len(codes[school.county_id])]
+        county_id = school.county_id
+        assert county_id is not None  # every benchmark school has a county
+        area = codes[county_id][k % len(codes[county_id])]
         ident = make_id_number(area, base + dt.timedelta(days=k // 1000), k % 1000)
         boarding = stage in ("小学", "初中") and n % 3 == 0
-        roster.append((ident, stage, boarding, school.county_id, school.pk))
+        roster.append((ident, stage, boarding, county_id, school.pk))
         buffer.write(
             f"{ident}\t学生{n}\t{'男' if int(ident[16]) % 2 else '女'}\t{base}\t{school.county_id}\t"
             f"{school.county_id}\t{school.pk}\t{stage}\t\t{'t' if boarding else 'f'}\t{snapshot.pk}\tt\t2019-03-01 00:00:00+08\n"
