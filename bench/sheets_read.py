@@ -1,6 +1,6 @@
 """Benchmark: read_table on a 100,000-row, 7-column disbursement .xlsx (not a test).
 
-    .venv/bin/python tests/lib/bench_sheets.py [--runs 9] [--before REV]
+    .venv/bin/python bench/sheets_read.py [--runs 9] [--before REV]
 
 Writes the workbook once to $TMPDIR/xc_bench_sheets_100k.xlsx (openpyxl write-only: a
 title row, alias headers, amounts as numbers and as text, dates as text, a 合计 row and a
