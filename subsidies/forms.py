@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tasks.forms import FastSelect
 from tasks.models import County, School, Stage
 from tasks.scoping import user_scope
 
@@ -20,7 +21,11 @@ class OmissionFilterForm(forms.Form):
         County.objects.none(), required=False, label=_("县区"), empty_label=_("全部县区")
     )
     school = forms.ModelChoiceField(
-        School.objects.none(), required=False, label=_("学校"), empty_label=_("全部学校")
+        School.objects.none(),
+        required=False,
+        label=_("学校"),
+        empty_label=_("全部学校"),
+        widget=FastSelect,  # hundreds of schools city-wide
     )
     stage = forms.ChoiceField(
         choices=[("", _("全部学段")), *Stage.choices], required=False, label=_("学段")

@@ -4,9 +4,36 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .models import LedgerEntry, Unit
+
+
+class FastSelect(forms.Select):
+    """A <select> whose options are built in Python.
+
+    Django renders one template per <option>; a city-wide school filter has 700+ schools
+    at province scale, which cost ~130 ms of a 150 ms page. No optgroups.
+    """
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final_attrs = self.build_attrs(self.attrs, attrs or {})
+        final_attrs["name"] = name
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (str(v), mark_safe(" selected") if str(v) in chosen else "", label)  # noqa: S308 - constant
+                for v, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
