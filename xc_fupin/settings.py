@@ -220,6 +220,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        # Otherwise kombu keeps its exchange table in ./control, wherever it was started.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
