@@ -11,11 +11,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks.clock import today
+from tasks.downloads import download
 from tasks.privacy import personal_data_export_allowed
 from xc_fupin.lib.export import xlsx_bytes
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
@@ -30,8 +31,6 @@ from .forms import (
     TransitionForm,
 )
 from .models import CaseStatus, CrosscheckRun, DropoutCase
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _error_messages(request: HttpRequest, exc: ValidationError) -> None:
@@ -279,14 +278,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
         [("控辍保学台账", selectors.LEDGER_HEADERS, selectors.ledger_rows(cases, reveal=reveal))],
         column_widths={"身份证号": 22, "帮扶措施": 40, "核查发现": 28, "结果说明": 30},
     )
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = (
-        content_disposition_header(
-            True, f"控辍保学台账{'-完整' if reveal else ''}-{today():%Y%m%d}.xlsx"
-        )
-        or ""
-    )
-    return response
+    return download(data, f"控辍保学台账{'-完整' if reveal else ''}-{today():%Y%m%d}.xlsx")
 
 
 @login_required

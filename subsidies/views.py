@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks.clock import today
+from tasks.downloads import CSV, DOCX, XLSX, download
 from tasks.models import RosterStudent, School
 from tasks.privacy import personal_data_export_allowed
 from tasks.scoping import user_scope
@@ -24,8 +24,6 @@ from . import selectors, services
 from .forms import DeliveryForm, OmissionFilterForm, PersonalExportForm
 from .models import Notice, Semester
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 VIEW = "subsidies.view_disbursement"
 
 
@@ -40,12 +38,6 @@ def _semester(request: HttpRequest) -> Semester:
     if semester is None:
         raise Http404(_("尚未设置学期，请管理员先运行 load_standards 或在后台添加学期。"))
     return semester
-
-
-def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
-    return response
 
 
 def _full_ids(request: HttpRequest, *, what: str, rows: Any) -> bool:
@@ -184,7 +176,7 @@ def omissions_xlsx(request: HttpRequest) -> HttpResponse:
     rows = selectors.omission_rows(semester=semester, scope=scope, filters=filters, kind=kind)
     buffer = io.BytesIO()
     services.omissions_xlsx(rows=rows, target=buffer, full_ids=full_ids)
-    return _download(buffer.getvalue(), f"查遗补漏-{semester.code}.xlsx", XLSX)
+    return download(buffer.getvalue(), f"查遗补漏-{semester.code}.xlsx", XLSX)
 
 
 @login_required
@@ -287,7 +279,7 @@ def notice_docx(request: HttpRequest, pk: int) -> HttpResponse:
         RosterStudent.objects.for_user(request.user).select_related("school"), pk=pk
     )
     content = services.notices_generate(user=request.user, semester=semester, students=[found])
-    return _download(content, f"资助信息告知单-{semester.code}-{mask_name(found.name)}.docx", DOCX)
+    return download(content, f"资助信息告知单-{semester.code}-{mask_name(found.name)}.docx", DOCX)
 
 
 @login_required
@@ -305,7 +297,7 @@ def school_notices_docx(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("%(school)s 没有在册的建档立卡学生。") % {"school": school.name})
         return redirect(f"{reverse('subsidies:notices')}?{urlencode({'semester': semester.code})}")
     content = services.notices_generate(user=request.user, semester=semester, students=students)
-    return _download(content, f"资助信息告知单-{semester.code}-{school.name}.docx", DOCX)
+    return download(content, f"资助信息告知单-{semester.code}-{school.name}.docx", DOCX)
 
 
 @login_required
@@ -323,11 +315,11 @@ def export(request: HttpRequest) -> HttpResponse:
         rows=lambda: RosterStudent.objects.for_user(request.user).filter(is_active=True).count(),
     )
     if (request.GET.get("format") or request.POST.get("format")) == "csv":
-        return _download(
+        return download(
             services.export_semester_csv(semester=semester, scope=scope, full_ids=full_ids),
             f"{name}.csv",
-            "text/csv; charset=utf-8",
+            CSV,
         )
     buffer = io.BytesIO()
     services.export_semester_xlsx(semester=semester, scope=scope, full_ids=full_ids, target=buffer)
-    return _download(buffer.getvalue(), f"{name}.xlsx", XLSX)
+    return download(buffer.getvalue(), f"{name}.xlsx", XLSX)

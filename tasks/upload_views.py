@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,13 +19,13 @@ from xc_fupin.lib.export import xlsx_bytes
 
 from . import jobs, uploads
 from .clock import today
+from .downloads import download
 from .forms import MonthField
 from .imports import all_specs, get_spec
 from .models import Upload
 from .queue import enqueue
 from .upload_templates import template_xlsx
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_PER_PAGE = 200
 
 
@@ -190,11 +189,7 @@ def upload_errors_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     upload = _scoped(request, pk)
     rows = [[e["row"], e["column"], e["message"]] for e in upload.errors]
     data = xlsx_bytes([("错误清单", ["行号", "列", "原因"], rows)])
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = (
-        content_disposition_header(True, f"错误清单-{upload.original_name}.xlsx") or ""
-    )
-    return response
+    return download(data, f"错误清单-{upload.original_name}.xlsx")
 
 
 @login_required
@@ -203,8 +198,4 @@ def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
         spec = get_spec(kind)
     except LookupError:
         raise Http404(_("没有这种表格模板：%(kind)s") % {"kind": kind}) from None
-    response = HttpResponse(template_xlsx(spec), content_type=XLSX)
-    response["Content-Disposition"] = (
-        content_disposition_header(True, f"{spec.title}模板.xlsx") or ""
-    )
-    return response
+    return download(template_xlsx(spec), f"{spec.title}模板.xlsx")

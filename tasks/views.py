@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,10 +16,9 @@ from xc_fupin.lib.export import xlsx_bytes
 
 from . import privacy, selectors, services
 from .clock import today
+from .downloads import download
 from .forms import LedgerEntryForm, ReviewForm
 from .models import LedgerEntry, LedgerEvidence, Task
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _task_or_404(number: int) -> Task:
@@ -206,9 +205,7 @@ def plan_breakdown_xlsx(request: HttpRequest) -> HttpResponse:
     data = xlsx_bytes(
         [("任务分解表", selectors.BREAKDOWN_HEADERS, selectors.plan_breakdown_rows())]
     )
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, "任务分解表.xlsx") or ""
-    return response
+    return download(data, "任务分解表.xlsx")
 
 
 @login_required
