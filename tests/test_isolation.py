@@ -8,6 +8,7 @@ resident ID number or a distinctive text (narrative, file name, comment) of that
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
@@ -108,6 +109,7 @@ def body_text(response: Any) -> str:
     return content.decode("utf-8", "ignore")
 
 
+@functools.cache
 def str_values() -> dict[str, list[str]]:
     """Real values for string URL parameters, so routes like r/<pk>/file/<which>/ are
     walked too. A parameter missing here makes its route fail the walk (see below)."""

@@ -13,15 +13,16 @@ from tasks.uploads import upload_apply, upload_store, upload_validate, validate_
 SYSTEM_USERNAME = "system-import"
 
 
-def _system_user(unit: Unit) -> User:
-    """The account commands upload as: it cannot log in, and it belongs to the unit the
-    command acts for, so scoping applies to it like to anyone."""
-    user, _created = User.objects.get_or_create(
+def _system_user() -> User:
+    """The account commands upload as. It cannot log in (inactive, no password); rows are
+    scoped by the unit the command acts for, which the upload carries (tasks/uploads.py
+    uses the upload's unit for inactive uploaders)."""
+    user, created = User.objects.get_or_create(
         username=SYSTEM_USERNAME, defaults={"first_name": "命令行导入", "is_active": False}
     )
-    user.unit = unit
-    user.set_unusable_password()
-    user.save()
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
     return user
 
 
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         if not file.exists():
             raise CommandError(f"文件不存在：{file}")
         content = file.read_bytes()
-        user = _system_user(acting)
+        user = _system_user()
         if dry_run:
             from xc_fupin.lib.sheets import SheetError
 
