@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from tasks import audit
 from tasks.clock import today
 from tasks.imports import ImportContext, ImportSpec, ValidationResult
-from tasks.models import RosterSnapshot, RosterStudent, School, Unit
+from tasks.models import County, RosterSnapshot, RosterStudent, School, Unit
 from xc_fupin.lib.dates import DateParseError, parse_date
 from xc_fupin.lib.idnumber import (
     IdNumberError,
@@ -102,6 +102,28 @@ def _money(value: Decimal) -> str:
 
 # --- 学校名单 -------------------------------------------------------------------------
 
+# How the city writes the county of its own schools: the city itself, not one of its seven
+# counties. Accepted only with 是否市直 = 是, so a county school still needs a real county.
+CITY_COUNTY_WORDS = frozenset({"宣城市", "宣城", "市直", "宣城市直", "宣城市市直", "市直学校"})
+
+
+def school_county(raw: object, *, city_run: bool, counties: Counties) -> County | None:
+    """The county of a 学校名单 row: None for a city-run school; raises ValueError (Chinese)."""
+    key = compact(raw) if raw is not None else ""
+    if city_run and (not key or key in CITY_COUNTY_WORDS):
+        return None
+    if not key:
+        raise ValueError(_("所属县区为空（市直学校请在“是否市直”填“是”）"))
+    if key in CITY_COUNTY_WORDS:
+        raise ValueError(
+            _(
+                "所属县区填“%(value)s”的只能是市直学校：市直学校请在“是否市直”填“是”，"
+                "县区学校请填所属县市区"
+            )
+            % {"value": key}
+        )
+    return counties.get(raw)
+
 
 class SchoolsSpec(ImportSpec):
     key = "schools"
@@ -163,13 +185,10 @@ class SchoolsSpec(ImportSpec):
                 except ValueError as e:
                     result.error(row, "是否市直", str(e))
             county = None
-            if v["所属县区"] is not None:
-                try:
-                    county = counties.get(v["所属县区"])
-                except ValueError as e:
-                    result.error(row, "所属县区", str(e))
-            elif not city_run:
-                result.error(row, "所属县区", _("所属县区为空（市直学校请在“是否市直”填“是”）"))
+            try:
+                county = school_county(v["所属县区"], city_run=city_run, counties=counties)
+            except ValueError as e:
+                result.error(row, "所属县区", str(e))
             try:
                 stages = parse_stages(v["学段"])
             except ValueError as e:

@@ -322,6 +322,40 @@ def test_the_city_imports_schools_with_county_names_or_either_guangde_code(admin
     assert again.ok and not again.rows
 
 
+def test_a_city_run_school_may_name_the_city_or_leave_its_county_blank(admin_user: Any) -> None:
+    rows: list[list[Any]] = [
+        SCHOOL_HEAD,
+        ["3134000201", "宣城中学", "宣城市", "普通高中", "是"],
+        ["3134000202", "宣城市第二中学", "市直", "初中", "是"],
+        ["3134000203", "宣城市实验学校", None, "小学", "是"],
+    ]
+    _table, result = run(SchoolsSpec(), xlsx(rows, title="学校名单", footer=False), admin_user)
+    assert result.ok, messages(result)
+    for code in ("3134000201", "3134000202", "3134000203"):
+        school = School.objects.get(school_code=code)
+        assert school.is_city_run and school.county is None
+        assert school.parent is not None and school.parent.code == "city-schools"
+
+
+def test_a_county_school_still_needs_a_real_county(admin_user: Any) -> None:
+    rows: list[list[Any]] = [
+        SCHOOL_HEAD,
+        ["3134001201", "宣州区新田小学", "宣城市", "小学", "否"],
+        ["3134001202", "宣州区水东小学", None, "小学", "否"],
+        ["3134001203", "宣州区狸桥小学", "市直", "小学", None],
+    ]
+    _table, result = run(SchoolsSpec(), xlsx(rows, title="学校名单", footer=False), admin_user)
+    assert not result.ok
+    assert messages(result) == [
+        "第4行 所属县区: 所属县区填“宣城市”的只能是市直学校：市直学校请在“是否市直”填“是”，"
+        "县区学校请填所属县市区",
+        "第5行 所属县区: 所属县区为空（市直学校请在“是否市直”填“是”）",
+        "第6行 所属县区: 所属县区填“市直”的只能是市直学校：市直学校请在“是否市直”填“是”，"
+        "县区学校请填所属县市区",
+    ]
+    assert not School.objects.filter(school_code__startswith="31340012").exists()
+
+
 def test_a_county_user_cannot_import_schools(xuanzhou_staff: Any) -> None:
     rows = [SCHOOL_HEAD, ["3134001999", "宣州区新小学", "宣州区", "小学", "否"]]
     _table, result = run(SchoolsSpec(), xlsx(rows, title=None, footer=False), xuanzhou_staff)
