@@ -20,10 +20,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from django.db import connection
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.clock import today
 from tasks.imports import ImportContext, ImportSpec, ValidationResult
 from tasks.models import County, Unit
@@ -148,7 +147,7 @@ def _copy_upsert(
             f"SELECT {tracked_cols}, %s, %s, CASE WHEN xc_inserted THEN '+' ELSE '~' END, %s, %s, %s "
             "FROM written",
             [
-                timezone.now(),
+                clock.now(),
                 source.label[:100],
                 getattr(source.user, "pk", None),
                 (source.label or "系统")[:100],

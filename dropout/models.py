@@ -21,7 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.models import County, Unit, Upload
 from tasks.scoping import ScopedQuerySet
 from xc_fupin.lib.idnumber import mask_id_number
@@ -65,7 +65,7 @@ class EnrolmentSnapshot(models.Model):
         County, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("县市区")
     )
     as_of = models.DateField(_("统计日期"))
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_at = clock.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = EnrolmentSnapshotQuerySet.as_manager()
     history = audit.history()
@@ -334,8 +334,8 @@ class DropoutCase(models.Model):
     last_follow_up_on = models.DateField(_("最近跟进"), null=True, blank=True)
     next_follow_up_due = models.DateField(_("下次跟进期限"), null=True, blank=True)
 
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    created_at = clock.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = clock.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = DropoutCaseQuerySet.as_manager()
     personal_fields = ("name", "id_number", "guardian", "phone")
@@ -407,7 +407,7 @@ class CaseFinding(models.Model):
     after_close = models.BooleanField(
         _("结案后再次发现"), default=False, help_text=_("个案已结案，核查再次发现，不重新立案")
     )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_at = clock.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = CaseFindingQuerySet.as_manager()
     history = audit.history()
@@ -451,7 +451,7 @@ class CaseFollowUp(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("记录人")
     )
-    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    recorded_at = clock.DateTimeField(_("记录时间"), auto_now_add=True)
 
     objects = CaseFollowUpQuerySet.as_manager()
     history = audit.history()
@@ -489,7 +489,7 @@ class CaseStatusChange(models.Model):
         related_name="+",
         verbose_name=_("操作人"),
     )
-    changed_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    changed_at = clock.DateTimeField(_("时间"), auto_now_add=True)
     note = models.TextField(_("说明"), blank=True)
 
     objects = CaseStatusChangeQuerySet.as_manager()
@@ -520,7 +520,7 @@ class CrosscheckRun(models.Model):
 
     county = models.ForeignKey(County, models.PROTECT, related_name="+", verbose_name=_("县市区"))
     as_of = models.DateField(_("核查日期"))
-    started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    started_at = clock.DateTimeField(_("开始时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     findings = models.PositiveIntegerField(_("发现数"), default=0)
     cases_opened = models.PositiveIntegerField(_("新立案"), default=0)

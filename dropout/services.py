@@ -12,10 +12,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.clock import today
 from tasks.models import County, Unit
 
@@ -112,7 +111,7 @@ def crosscheck_run_many(
             run.findings = len(findings)
             run.cases_opened = opened
             run.counts = {**counts, "findings_recorded": recorded, "warnings": warnings}
-            run.finished_at = timezone.now()
+            run.finished_at = clock.now()
             run.save()
             outcomes.append(
                 CrosscheckOutcome(
@@ -204,7 +203,7 @@ def _record_findings(findings: list[Finding], *, county: County, as_of: dt.date)
         _update_audited(
             DropoutCase.objects.filter(id_number__in=chunk, is_registered_poor=False),
             is_registered_poor=True,
-            updated_at=timezone.now(),
+            updated_at=clock.now(),
         )
 
     case_ids = [pk for pk, _status in cases.values()]
@@ -293,7 +292,7 @@ def _record_openings(*, county: County, as_of: dt.date) -> None:
             "ON CONFLICT DO NOTHING",
             [
                 CaseStatus.SUSPECTED.value,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
+                connection.ops.adapt_datetimefield_value(clock.now()),
                 note,
                 county.pk,
             ],

@@ -15,10 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.scoping import user_scope
 
 from . import documents, figures
@@ -202,7 +201,7 @@ def report_build(
                 if not locked.texts_edited:
                     locked.texts = _default_texts(locked, locked.figures)
             _render(locked, day)
-            locked.generated_at = timezone.now()
+            locked.generated_at = clock.now()
             locked.job_state = Report.Job.DONE
             locked.job_error = ""
             locked.save()
@@ -263,7 +262,7 @@ def report_approve(*, user: Any, report: Report) -> Report:
         raise PermissionDenied(_("您没有审定通报的权限。"))
     done = Report.objects.filter(
         pk=report.pk, state=Report.State.DRAFT, job_state=Report.Job.DONE
-    ).update(state=Report.State.APPROVED, approved_by=user, approved_at=timezone.now())
+    ).update(state=Report.State.APPROVED, approved_by=user, approved_at=clock.now())
     if not done:
         raise ValidationError(_("只有已生成的草稿可以审定。"))
     audit.record(report, user=user)
@@ -275,7 +274,7 @@ def report_issue(*, user: Any, report: Report) -> Report:
     if not user.has_perm("reports.issue_report") or not user_scope(user).sees_all:
         raise PermissionDenied(_("您没有印发通报的权限。"))
     done = Report.objects.filter(pk=report.pk, state=Report.State.APPROVED).update(
-        state=Report.State.ISSUED, issued_by=user, issued_at=timezone.now()
+        state=Report.State.ISSUED, issued_by=user, issued_at=clock.now()
     )
     if not done:
         raise ValidationError(_("只有已审定的通报可以印发。"))

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.models import Deadline, Unit
 from tasks.scoping import ScopedQuerySet, user_scope
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def _stamp() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")
+    return clock.now().strftime("%Y%m%d%H%M%S%f")
 
 
 class ReportingSettings(models.Model):
@@ -51,7 +51,7 @@ class ReportingSettings(models.Model):
     escalation_prefix = models.CharField(_("督办单文号前缀"), max_length=20, default="宣教督")
     circular_prefix = models.CharField(_("通报文号前缀"), max_length=20, default="宣教通")
     issuer = models.CharField(_("发文单位"), max_length=50, default="宣城市教育体育局")
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_at = clock.DateTimeField(_("修改时间"), auto_now=True)
 
     history = audit.history()
 
@@ -241,7 +241,7 @@ class SubmissionEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("操作人")
     )
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    at = clock.DateTimeField(_("时间"), auto_now_add=True)
 
     objects = SubmissionEventQuerySet.as_manager()
 
@@ -262,7 +262,7 @@ class MonthLock(models.Model):
     period = models.DateField(_("月份"), unique=True)
     locked = models.BooleanField(_("已锁定"), default=True)
     history = models.JSONField(_("锁定记录"), default=list, blank=True)
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_at = clock.DateTimeField(_("修改时间"), auto_now=True)
 
     audit_history = audit.history()
 
@@ -296,7 +296,7 @@ class Reminder(models.Model):
     offset_days = models.PositiveSmallIntegerField(_("提前天数"))
     items = models.JSONField(_("未完成事项"), default=list)
     created_on = models.DateField(_("提醒日期"))
-    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    created_at = clock.DateTimeField(_("生成时间"), auto_now_add=True)
     mail_state = models.CharField(
         _("邮件"), max_length=8, choices=MailState.choices, default=MailState.PENDING
     )
@@ -416,7 +416,7 @@ class Escalation(models.Model):
     )
     mail_claimed_at = models.DateTimeField(_("开始发送"), null=True, blank=True)
     recipients = models.JSONField(_("收件人"), default=list, blank=True)
-    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    created_at = clock.DateTimeField(_("生成时间"), auto_now_add=True)
 
     objects = EscalationQuerySet.as_manager()
 
@@ -465,7 +465,7 @@ class CorrectionReport(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("报送人")
     )
-    submitted_at = models.DateTimeField(_("报送时间"), auto_now_add=True)
+    submitted_at = clock.DateTimeField(_("报送时间"), auto_now_add=True)
 
     objects = CorrectionReportQuerySet.as_manager()
 
@@ -552,7 +552,7 @@ class Report(models.Model):
         verbose_name=_("印发人"),
     )
     issued_at = models.DateTimeField(_("印发时间"), null=True, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_at = clock.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = ReportQuerySet.as_manager()
 

@@ -20,10 +20,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.models import Deadline, Unit, User
 from tasks.scoping import user_scope
 
@@ -115,7 +114,7 @@ def submission_submit(
                 _("该月报当前状态为“%(s)s”，不能再次报送。") % {"s": sub.get_state_display()}
             )
         figures = live_figures(unit, period)
-        now = timezone.now()
+        now = clock.now()
         sub.version += 1
         sub.state = MonthlySubmission.State.SUBMITTED
         sub.narrative = narrative.strip()
@@ -183,7 +182,7 @@ def _review_step(
         sub.state = state
         sub.review_comment = comment.strip()
         sub.reviewed_by = user
-        sub.reviewed_at = timezone.now()
+        sub.reviewed_at = clock.now()
         sub.save()
         SubmissionEvent.objects.create(
             submission=sub, action=action, version=sub.version, comment=comment.strip(), actor=user
@@ -260,7 +259,7 @@ def _history(action: str, user: Any, reason: str) -> dict[str, Any]:
     return {
         "action": action,
         "user": user.get_username(),
-        "at": timezone.now().isoformat(),
+        "at": clock.now().isoformat(),
         "reason": reason,
     }
 
@@ -478,7 +477,7 @@ def mails_flush() -> int:
     never send the same mail; a row left SENDING by a dead worker is retried after 10
     minutes. Returns the number of messages sent."""
     sent = 0
-    stale = timezone.now() - STALE_SENDING
+    stale = clock.now() - STALE_SENDING
     kinds: list[tuple[Any, Any]] = [(Reminder, _reminder_body), (Escalation, _escalation_body)]
     for model, body_of in kinds:
         waiting = model.objects.filter(
@@ -492,7 +491,7 @@ def mails_flush() -> int:
                     Q(mail_state=MailState.PENDING)
                     | Q(mail_state=MailState.SENDING, mail_claimed_at__lt=stale)
                 )
-                .update(mail_state=MailState.SENDING, mail_claimed_at=timezone.now())
+                .update(mail_state=MailState.SENDING, mail_claimed_at=clock.now())
             )
             if not claimed:
                 continue
@@ -568,9 +567,3 @@ def escalation_close(*, user: Any, escalation: Escalation) -> Escalation:
         raise ValidationError(_("只有已报整改报告的督办单可以销号。"))
     audit.record(escalation, user=user)
     return escalation
-
-
-def reminder_mark_read(*, user: Any, reminder: Reminder) -> None:
-    Reminder.objects.for_user(user).filter(pk=reminder.pk, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )

@@ -17,10 +17,9 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.clock import today
 from tasks.imports import ImportContext, ImportSpec, ValidationResult
 from tasks.models import County, RosterSnapshot, RosterStudent, School, Unit
@@ -446,7 +445,7 @@ class RosterSpec(ImportSpec):
         )
         created: list[RosterStudent] = []
         updated: list[RosterStudent] = []
-        now = timezone.now()
+        now = clock.now()
         for clean in result.rows:
             student = RosterStudent(
                 pk=clean.get("pk"),
@@ -1038,7 +1037,7 @@ def _create_disbursements(rows: list[dict[str, Any]], upload_id: int | None) -> 
     failing the whole file; bulk_create without ignore_conflicts returns the new primary
     keys, which the historical rows need.
     """
-    now = timezone.now()
+    now = clock.now()
     objs = [
         Disbursement(
             id_number=r["id_number"],
@@ -1107,7 +1106,7 @@ def _history_insert(model: type[Any], source_sql: str) -> tuple[str, list[Any]]:
     source = audit.current_source()
     user = getattr(source.user, "pk", None)
     stamps: dict[str, Any] = {
-        "history_date": timezone.now(),
+        "history_date": clock.now(),
         "history_type": "+",
         "history_user_id": user,
         "history_change_reason": source.label or None,

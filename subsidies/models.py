@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.models import County, RosterStudent, Stage, Unit, Upload
 from tasks.scoping import ScopedQuerySet
 
@@ -221,7 +221,7 @@ class Disbursement(models.Model):
         verbose_name=_("来自上传"),
         db_index=False,
     )
-    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    created_at = clock.DateTimeField(_("导入时间"), auto_now_add=True)
 
     objects = DisbursementQuerySet.as_manager()
     personal_fields = ("name", "id_number")  # shown masked; see tasks/privacy.py

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,10 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks import audit
+from tasks import audit, clock
 from tasks.clock import today
 from tasks.models import RosterStudent
 from tasks.scoping import Scope
@@ -135,7 +133,7 @@ def notices_generate(*, user: Any, semester: Semester, students: Sequence[Roster
         raise ValidationError(_("没有可生成告知单的学生。"))
     data = _notice_data(students, semester)
     content = documents.notices_docx(data, issued_on=today())
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         existing = {
             n.student_id: n for n in Notice.objects.filter(semester=semester, student__in=students)
@@ -206,7 +204,7 @@ def notice_record_delivery(
         notice.handled_by = handled_by.strip()[:50]
         notice.note = note.strip()[:200]
         notice.recorded_by = user
-        notice.recorded_at = timezone.now()
+        notice.recorded_at = clock.now()
         notice.save()
     return notice
 
@@ -323,7 +321,3 @@ def omissions_xlsx(*, rows: Iterable[selectors.OmissionRow], target: Any, full_i
         [(_("查遗补漏"), headers, gen())],
         column_widths={"身份证号": 22, "学校": 28, "发放学校": 28},
     )
-
-
-def xlsx_buffer() -> io.BytesIO:
-    return io.BytesIO()

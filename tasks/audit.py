@@ -9,7 +9,11 @@ all three. So:
 - bulk writers call `bulk_created(model, objs)`; COPY paths insert their historical rows
   with one INSERT … SELECT stamped from `current_source()`, in the same transaction;
 - services that must claim a row concurrently lock it with select_for_update() and then
-  save(), instead of a bare update(), so the change is recorded.
+  save(), instead of a bare update(), so the change is recorded;
+- every historical row is dated by the one clock (`clock.now()`, which honours the demo
+  date), not simple-history's own timezone.now(): the `pre_create_historical_record`
+  signal re-dates single saves, `bulk_created` passes `default_date`. A row given an
+  explicit `_history_date` (simple-history's hook, used by the demo to backdate) keeps it.
 
 django-pghistory (PostgreSQL triggers) would see every write by construction, but only on
 PostgreSQL; the embedded default and half the test runs are SQLite.
@@ -28,6 +32,8 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+
+from . import clock
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,11 @@ def history(**kwargs: Any) -> HistoricalRecords:
 
 
 @receiver(pre_create_historical_record)
-def _stamp(sender: Any, history_instance: Any, history_user: Any = None, **kwargs: Any) -> None:
+def _stamp(
+    sender: Any, instance: Any, history_instance: Any, history_user: Any = None, **kwargs: Any
+) -> None:
+    if not hasattr(instance, "_history_date"):
+        history_instance.history_date = clock.now()
     if not hasattr(history_instance, "history_source"):
         return
     source = _source.get() or _NO_SOURCE
@@ -99,6 +109,7 @@ def bulk_created(
         update=update,
         default_user=user or source.user,
         default_change_reason=source.label,
+        default_date=clock.now(),
         custom_historical_attrs={
             "history_source": source.label or ("网页" if user else "系统"),
             "history_upload_id": source.upload_id,

@@ -1,15 +1,22 @@
-"""Today's date, in Asia/Shanghai.
+"""The one clock: every "now" and "today" the app writes or compares comes from here.
 
 `XC_TODAY=YYYY-MM-DD` pins the date for demonstrations of the 2019 plan (the run
 command sets it so deadlines show as they did that year); pages show a banner when it is
-set, so nobody mistakes the demo clock for the real one. Tests freeze time instead.
+set, so nobody mistakes the demo clock for the real one. `now()` is that date with the
+current time of day in Asia/Shanghai, so an upload made "today" in the demo is stamped
+2019-06-16 and sorts after the ones made this morning. Tests freeze time (time-machine)
+or set XC_TODAY.
+
+Nothing else calls timezone.now()/localdate() (tests/test_clock.py greps the tree).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
 
@@ -18,9 +25,37 @@ def demo_today() -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+def now() -> dt.datetime:
+    """The current moment, aware, in the site's time zone (Asia/Shanghai).
+
+    Under XC_TODAY: that date with the real time of day."""
+    real = timezone.localtime(timezone.now())
+    day = demo_today()
+    if day is None:
+        return real
+    return real.replace(year=day.year, month=day.month, day=day.day)
+
+
 def today() -> dt.date:
-    return demo_today() or timezone.localdate()
+    return now().date()
 
 
 def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
+
+
+class DateTimeField(models.DateTimeField):
+    """A DateTimeField whose `auto_now`/`auto_now_add` stamp comes from `now()`.
+
+    A subclass rather than `default=now` plus save() overrides: the fields keep Django's
+    auto_now semantics (not editable in forms, set by save() and bulk_create alike), and
+    the models read as before. Like Django's own, it is not applied by QuerySet.update()
+    or bulk_update(); those callers pass `now()` themselves.
+    """
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        if self.auto_now or (self.auto_now_add and add):
+            value = now()
+            setattr(model_instance, self.attname, value)
+            return value
+        return super().pre_save(model_instance, add)

@@ -6,9 +6,8 @@ import datetime as dt
 
 from celery import shared_task
 from django.db import OperationalError
-from django.utils import timezone
 
-from . import uploads
+from . import clock, uploads
 from .models import Upload
 from .queue import send_now
 
@@ -27,7 +26,7 @@ def upload_apply_job(upload_id: int) -> str:
 @shared_task
 def uploads_resume(stale_minutes: int = 10) -> int:
     """Send again the uploads whose job never ran or died (broker down, worker killed)."""
-    cutoff = timezone.now() - dt.timedelta(minutes=stale_minutes)
+    cutoff = clock.now() - dt.timedelta(minutes=stale_minutes)
     sent = 0
     for upload in Upload.objects.filter(
         state__in=[Upload.State.RECEIVED, Upload.State.VALIDATING], created_at__lt=cutoff

@@ -9,7 +9,6 @@ and scoping needs one rule, whatever kind of unit the user sits in.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -18,8 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from . import audit
-from .scoping import ScopedQuerySet
+from . import audit, clock
+from .scoping import EVERYTHING, NOTHING, Scope, ScopedQuerySet
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -168,6 +167,23 @@ class Unit(models.Model):
     def is_city_level(self) -> bool:
         return self.kind in {self.Kind.CITY_BUREAU, self.Kind.CITY_SECTION, self.Kind.CITY_OFFICE}
 
+    def scope(self) -> Scope:
+        """What a member of this unit may see (the rules are in tasks/scoping.py)."""
+        if not self.is_active:
+            return NOTHING
+        if self.is_city_level:
+            return EVERYTHING
+        if self.kind in {self.Kind.COUNTY_BUREAU, self.Kind.COUNTY_OFFICE} and self.county_id:
+            return Scope(county_id=self.county_id)
+        if self.kind == self.Kind.CITY_SCHOOLS:
+            ids = set(
+                Unit.objects.filter(kind=self.Kind.SCHOOL, is_city_run=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            return Scope(unit_ids=frozenset(ids | {self.pk}))
+        return Scope(unit_ids=frozenset({self.pk}))
+
 
 class SchoolManager(models.Manager["School"]):
     def get_queryset(self) -> Any:
@@ -203,6 +219,8 @@ class User(AbstractUser):
         related_name="users",
         verbose_name=_("所在单位"),
     )
+    # AbstractUser's default is timezone.now; accounts made in the demo are made "today".
+    date_joined = models.DateTimeField(_("加入日期"), default=clock.now)
 
     history = audit.history(excluded_fields=["password", "last_login"])
 
@@ -414,7 +432,7 @@ class LedgerEntry(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("填报人")
     )
-    submitted_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+    submitted_at = clock.DateTimeField(_("填报时间"), auto_now_add=True)
     review = models.CharField(
         _("审核状态"), max_length=10, choices=Review.choices, default=Review.PENDING
     )
@@ -456,7 +474,7 @@ class LedgerEntry(models.Model):
 
 def evidence_path(instance: LedgerEvidence, filename: str) -> str:
     # The stored name never reuses the uploader's file name: it may carry a path or script.
-    return f"evidence/{instance.entry.period:%Y}/{instance.entry_id}/{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S%f}"
+    return f"evidence/{instance.entry.period:%Y}/{instance.entry_id}/{clock.now():%Y%m%d%H%M%S%f}"
 
 
 class LedgerEvidenceQuerySet(ScopedQuerySet["LedgerEvidence"]):
@@ -472,7 +490,7 @@ class LedgerEvidence(models.Model):
     original_name = models.CharField(_("原文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小（字节）"))
     content_type = models.CharField(_("类型"), max_length=100, blank=True)
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    uploaded_at = clock.DateTimeField(_("上传时间"), auto_now_add=True)
 
     objects = LedgerEvidenceQuerySet.as_manager()
 
@@ -487,7 +505,8 @@ class LedgerEvidence(models.Model):
 
 
 def upload_path(instance: Upload, filename: str) -> str:
-    return f"uploads/{dt.datetime.now(dt.UTC):%Y/%m}/{instance.sha256[:16]}-{dt.datetime.now(dt.UTC):%H%M%S%f}"
+    stamp = clock.now()
+    return f"uploads/{stamp:%Y/%m}/{instance.sha256[:16]}-{stamp:%H%M%S%f}"
 
 
 class UploadQuerySet(ScopedQuerySet["Upload"]):
@@ -539,11 +558,30 @@ class Upload(models.Model):
     skipped = models.JSONField(_("跳过的行"), default=list, blank=True)
     preview = models.JSONField(_("预览"), default=dict, blank=True)
     result = models.JSONField(_("导入结果"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    created_at = clock.DateTimeField(_("上传时间"), auto_now_add=True)
     validated_at = models.DateTimeField(_("校验时间"), null=True, blank=True)
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    # The lease of the job working on this upload (tasks/uploads.py): `queued_at` is when a
+    # job was last sent, `heartbeat_at` when the running job last said it is alive. Both
+    # are the database's clock, so every worker machine compares against the same one.
+    queued_at = models.DateTimeField(_("最近派发时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("处理心跳"), null=True, blank=True)
 
     objects = UploadQuerySet.as_manager()
+    # Who cancelled or retried an upload, and each state it went through. The row
+    # contents stay on the upload itself; progress and the lease change every second.
+    history = audit.history(
+        excluded_fields=[
+            "progress_done",
+            "progress_total",
+            "progress_stage",
+            "errors",
+            "skipped",
+            "preview",
+            "queued_at",
+            "heartbeat_at",
+        ]
+    )
 
     class Meta:
         verbose_name = _("上传文件")
@@ -556,8 +594,11 @@ class Upload(models.Model):
 
     @property
     def percent(self) -> int:
+        """How far the current stage is; 0 while a job is still queued (no stage total)."""
+        if self.state == self.State.APPLIED:
+            return 100
         if not self.progress_total:
-            return 0 if self.state in {self.State.RECEIVED, self.State.VALIDATING} else 100
+            return 0
         return min(100, int(self.progress_done * 100 / self.progress_total))
 
     @property
@@ -574,7 +615,7 @@ class RosterSnapshot(models.Model):
         Upload, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("来自上传")
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_at = clock.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("建档立卡名册批次")
@@ -630,7 +671,7 @@ class RosterStudent(models.Model):
         RosterSnapshot, models.PROTECT, related_name="students", verbose_name=_("名册批次")
     )
     is_active = models.BooleanField(_("在册"), default=True)
-    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    updated_at = clock.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = RosterStudentQuerySet.as_manager()
     personal_fields = ("name", "id_number")  # shown masked; see tasks/privacy.py
@@ -670,7 +711,7 @@ class PersonalDataAccess(models.Model):
     rows = models.PositiveIntegerField(_("涉及条数"), default=1)
     reason = models.CharField(_("事由"), max_length=200)
     address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    at = clock.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("个人信息查看记录")
@@ -691,7 +732,7 @@ class DataVersion(models.Model):
 
     name = models.CharField(_("数据范围"), max_length=30, unique=True)
     number = models.PositiveBigIntegerField(_("版本"), default=0)
-    changed_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    changed_at = clock.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("数据版本")

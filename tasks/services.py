@@ -16,9 +16,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import clock
 from .models import (
     County,
     CountyCode,
@@ -371,7 +371,7 @@ def ledger_entry_review(
             raise ValidationError(_("该记录已被审核，无需重复操作。"))
         locked.review = LedgerEntry.Review.ACCEPTED if accept else LedgerEntry.Review.RETURNED
         locked.reviewed_by = user
-        locked.reviewed_at = timezone.now()
+        locked.reviewed_at = clock.now()
         locked.review_comment = comment
         locked.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_comment"])
     entry.refresh_from_db()

@@ -8,6 +8,14 @@ writes everything in one transaction, or nothing.
 States are claimed with conditional updates, so a job delivered twice, or run by two
 workers at once, does the work once; a worker that dies mid-apply leaves the transaction
 rolled back and the upload in APPLYING, and running the job again finishes it.
+
+A job working on an upload holds a lease: a thread of its own refreshes `heartbeat_at`
+every few seconds on its own database connection (and carries the progress, so the bar
+moves even while the rows are written inside the apply transaction). A worker killed
+with SIGKILL stops beating; once the lease is older than `LEASE_SECONDS` (and no job was
+sent in that time) the upload is *stalled*: `uploads_resume` sends it again, and its
+uploader may retry or cancel it. A second job for an upload whose lease is fresh exits
+at once, so a resent job never runs next to a live one.
 """
 
 from __future__ import annotations
@@ -16,20 +24,26 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import OperationalError, transaction
-from django.utils import timezone
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
 from xc_fupin.lib.sheets import SheetError, read_table
 
+from . import clock
+from . import audit
 from .audit import audit_source
 from .figures import data_changed
 from .imports import ImportContext, ImportSpec, ValidationResult, get_spec
@@ -41,6 +55,102 @@ log = logging.getLogger(__name__)
 PREVIEW_ROWS = 20
 # Progress is written at most this often: enough for a live bar, not a write per row.
 PROGRESS_EVERY_SECONDS = 0.5
+# A running job beats every HEARTBEAT_SECONDS; a lease not renewed for LEASE_SECONDS is
+# stale. Several missed beats before giving up, so a busy database does not make a live
+# job look dead; short enough that a stalled upload is sent again within a few minutes
+# (uploads_resume runs every minute).
+HEARTBEAT_SECONDS = 5.0
+LEASE_SECONDS = 90
+BUSY_STATES = ("received", "validating", "applying")
+
+
+class _Lease(threading.Thread):
+    """Renews one upload's lease and writes its latest progress, from its own thread.
+
+    Django gives each thread its own connection, in autocommit: the beats and the
+    progress are visible while the job's own connection is inside the apply transaction
+    (which therefore never locks the upload row itself, see `_lock_upload`). On SQLite a
+    beat waits for the writer like any other write; a failed beat is skipped.
+    """
+
+    def __init__(self, upload_id: int) -> None:
+        super().__init__(name=f"upload-lease-{upload_id}", daemon=True)
+        self.upload_id = upload_id
+        self.progress: tuple[str, int, int] | None = None
+        self.stopping = threading.Event()
+        self.changed = threading.Event()
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        self.progress = (stage, done, total)
+        self.changed.set()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                self._beat()
+                self.changed.wait(HEARTBEAT_SECONDS)
+                self.changed.clear()
+                if not self.stopping.is_set():
+                    time.sleep(PROGRESS_EVERY_SECONDS)
+        finally:
+            connection.close()
+
+    def _beat(self) -> None:
+        fields: dict[str, Any] = {"heartbeat_at": Now()}
+        if self.progress is not None:
+            stage, done, total = self.progress
+            fields.update(progress_stage=stage, progress_done=done, progress_total=total)
+        try:
+            # Only while the upload is busy: a late beat never rewrites a finished one.
+            Upload.objects.filter(pk=self.upload_id, state__in=BUSY_STATES).update(**fields)
+        except OperationalError:
+            log.warning("upload %s: lease not renewed (database busy)", self.upload_id)
+
+
+_current_lease: ContextVar[_Lease | None] = ContextVar("upload_lease", default=None)
+
+
+def stale_q(prefix: str = "") -> Q:
+    """Uploads whose job is neither running (lease renewed) nor just sent."""
+    cutoff = Now() - dt.timedelta(seconds=LEASE_SECONDS)
+    return (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)) & (
+        Q(queued_at__isnull=True) | Q(queued_at__lt=cutoff)
+    )
+
+
+def stalled() -> Any:
+    """Busy uploads that no job is working on: the worker died or the job was never sent."""
+    return Upload.objects.filter(stale_q(), state__in=BUSY_STATES)
+
+
+def upload_is_stalled(upload: Upload) -> bool:
+    return stalled().filter(pk=upload.pk).exists()
+
+
+@contextmanager
+def upload_lease(upload_id: int) -> Iterator[bool]:
+    """Take the upload's lease for the job running now; yields False (and does nothing)
+    when another live job holds it. Released when the block ends."""
+    cutoff = Now() - dt.timedelta(seconds=LEASE_SECONDS)
+    taken = (
+        Upload.objects.filter(pk=upload_id)
+        .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff))
+        .update(heartbeat_at=Now())
+    )
+    if not taken:
+        yield False
+        return
+    lease = _Lease(upload_id)
+    lease.start()
+    token = _current_lease.set(lease)
+    try:
+        yield True
+    finally:
+        _current_lease.reset(token)
+        lease.stopping.set()
+        lease.changed.set()
+        lease.join()
+        Upload.objects.filter(pk=upload_id).update(heartbeat_at=None)
 
 
 def _progress_writer(upload: Upload | None) -> Callable[[str, int, int], None]:
@@ -49,6 +159,11 @@ def _progress_writer(upload: Upload | None) -> Callable[[str, int, int], None]:
     def report(stage: str, done: int, total: int) -> None:
         if upload is None:
             return
+        lease = _current_lease.get()
+        if lease is not None and lease.upload_id == upload.pk:
+            lease.report(stage, done, total)
+            return
+        # In a request (small files) or a command: write directly, outside any lease.
         now = time.monotonic()
         if now - last[0] < PROGRESS_EVERY_SECONDS and done < total:
             return
@@ -122,6 +237,8 @@ def upload_store(
     )
     upload.file.save("upload", ContentFile(content), save=False)
     upload.save()
+    # The job is sent (or the file validated in the request) right after: not stalled yet.
+    Upload.objects.filter(pk=upload.pk).update(queued_at=Now())
     return upload
 
 
@@ -170,8 +287,31 @@ def _store_validation(
         ],
     }
     upload.state = state
-    upload.validated_at = timezone.now()
-    upload.save()
+    upload.validated_at = clock.now()
+    _save_outcome(upload, _VALIDATION_FIELDS)
+
+
+_VALIDATION_FIELDS = [
+    "rows_total",
+    "rows_accepted",
+    "rows_rejected",
+    "rows_skipped",
+    "errors",
+    "skipped",
+    "preview",
+    "state",
+    "validated_at",
+    "file_error",
+]
+
+
+def _save_outcome(upload: Upload, fields: list[str]) -> None:
+    """Store a job's outcome only while the upload is still busy: an upload cancelled
+    meanwhile stays cancelled. The lease and the progress stay the lease thread's."""
+    Upload.objects.filter(pk=upload.pk, state__in=BUSY_STATES).update(
+        **{f: getattr(upload, f) for f in fields}
+    )
+    audit.record(upload)
 
 
 def upload_validate(upload_id: int) -> Upload:
@@ -195,8 +335,8 @@ def upload_validate(upload_id: int) -> Upload:
     except SheetError as exc:
         upload.file_error = str(exc)
         upload.state = Upload.State.REJECTED
-        upload.validated_at = timezone.now()
-        upload.save()
+        upload.validated_at = clock.now()
+        _save_outcome(upload, _VALIDATION_FIELDS)
         return upload
     except Exception:
         _fail(upload)
@@ -224,13 +364,18 @@ def upload_confirm(*, user: Any, upload: Upload) -> Upload:
     ):
         raise PermissionDenied(_("您不能确认该文件的导入。"))
     claimed = Upload.objects.filter(pk=upload.pk, state=Upload.State.PREVIEWED).update(
-        state=Upload.State.APPLYING, progress_stage=_("排队中"), progress_done=0, progress_total=0
+        state=Upload.State.APPLYING,
+        progress_stage=_("排队中"),
+        progress_done=0,
+        progress_total=0,
+        queued_at=Now(),
     )
     upload.refresh_from_db()
     if not claimed:
         raise ValidationError(
             _("该文件当前状态为“%(state)s”，不能确认导入。") % {"state": upload.get_state_display()}
         )
+    audit.record(upload, user=user)
     return upload
 
 
@@ -262,7 +407,7 @@ def upload_apply(upload_id: int) -> Upload:
     if not result.ok:
         _store_validation(upload, spec, result, Upload.State.REJECTED)
         return upload
-    ctx.progress(_("写入数据库"), 0, len(result.rows))
+    ctx.progress(_("写入"), 0, len(result.rows))
     try:
         return _apply_in_transaction(upload, spec, result, ctx)
     except OperationalError:
@@ -276,28 +421,53 @@ def _apply_in_transaction(
     upload: Upload, spec: ImportSpec, result: ValidationResult, ctx: ImportContext
 ) -> Upload:
     with transaction.atomic():
-        # Lock the upload row: a second worker running the same job waits here, then
-        # sees APPLIED and writes nothing.
-        locked = Upload.objects.select_for_update().get(pk=upload.pk)
-        if locked.state != Upload.State.APPLYING:
-            return locked
+        # A second worker running the same job waits here, then sees APPLIED and writes
+        # nothing.
+        _lock_upload(upload.pk)
+        if not Upload.objects.filter(pk=upload.pk, state=Upload.State.APPLYING).exists():
+            return Upload.objects.get(pk=upload.pk)
         source = _("上传#%(pk)s %(name)s") % {"pk": upload.pk, "name": upload.original_name}
         with audit_source(source[:100], upload_id=upload.pk, user=upload.uploaded_by):
             counts = spec.apply(result, ctx)
-        _fault_pause()
-        locked.rows_total = result.total
-        locked.rows_accepted = len(result.rows)
-        locked.rows_skipped = len(result.skipped)
-        locked.skipped = [{"row": n.row, "message": n.message} for n in result.skipped]
-        locked.result = counts
-        locked.state = Upload.State.APPLIED
-        locked.applied_at = timezone.now()
-        locked.progress_stage = _("完成")
-        locked.progress_done = locked.progress_total = len(result.rows)
-        locked.save()
+            _fault_pause()
+            # Conditional: an upload cancelled meanwhile (its lease had gone stale) is
+            # not applied after all; the rows written above roll back with this.
+            done = Upload.objects.filter(pk=upload.pk, state=Upload.State.APPLYING).update(
+                rows_total=result.total,
+                rows_accepted=len(result.rows),
+                rows_skipped=len(result.skipped),
+                skipped=[{"row": n.row, "message": n.message} for n in result.skipped],
+                result=counts,
+                state=Upload.State.APPLIED,
+                applied_at=clock.now(),
+                progress_stage=_("完成"),
+                progress_done=len(result.rows),
+                progress_total=len(result.rows),
+            )
+            if not done:
+                transaction.set_rollback(True)
+                return Upload.objects.get(pk=upload.pk)
+            locked = Upload.objects.get(pk=upload.pk)
+            audit.record(locked)
         # Cached dashboard figures of the app that owns this sheet are now stale.
         data_changed(spec.data_area)
     return locked
+
+
+# Any constant: the first key of the advisory lock, so it names "upload apply" locks.
+_APPLY_LOCK_CLASS = 72019
+
+
+def _lock_upload(upload_id: int) -> None:
+    """Serialise applies of one upload until the transaction ends.
+
+    Not a row lock on the upload: the lease thread keeps writing the upload's heartbeat
+    and progress while the rows are written. PostgreSQL: a transaction-scoped advisory
+    lock. SQLite has one writer at a time, so a second apply waits for the first anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_APPLY_LOCK_CLASS, upload_id])
 
 
 def _fault_pause() -> None:
@@ -319,20 +489,61 @@ def upload_queue_failed(upload_id: int) -> None:
     Upload.objects.filter(pk=upload_id).update(progress_stage=QUEUE_DOWN)
 
 
+def _check_may_handle(user: Any, upload: Upload, message: str) -> None:
+    # Scoped, and only by someone who may upload this kind of sheet (the uploader may).
+    if not Upload.objects.for_user(user).filter(pk=upload.pk).exists() or not user.has_perm(
+        get_spec(upload.kind).permission
+    ):
+        raise PermissionDenied(message)
+
+
 def upload_cancel(*, user: Any, upload: Upload) -> Upload:
-    """Cancel an upload that has not been applied. Nothing was written, nothing is."""
-    if not Upload.objects.for_user(user).filter(pk=upload.pk).exists():
-        raise PermissionDenied(_("您不能取消该文件。"))
-    done = Upload.objects.filter(
-        pk=upload.pk,
-        state__in=[Upload.State.RECEIVED, Upload.State.PREVIEWED, Upload.State.REJECTED],
-    ).update(state=Upload.State.CANCELLED)
+    """Cancel an upload that has not been applied: waiting for confirmation, rejected, or
+    stalled (no live job). Nothing was written, nothing is."""
+    _check_may_handle(user, upload, _("您不能取消该文件。"))
+    done = (
+        Upload.objects.filter(pk=upload.pk)
+        .filter(
+            Q(state__in=[Upload.State.RECEIVED, Upload.State.PREVIEWED, Upload.State.REJECTED])
+            | (Q(state__in=BUSY_STATES) & stale_q())
+        )
+        .update(state=Upload.State.CANCELLED)
+    )
     upload.refresh_from_db()
     if not done:
+        if upload.is_busy:
+            raise ValidationError(_("该文件正在后台处理，不能取消；请稍候查看结果。"))
         raise ValidationError(
             _("该文件当前状态为“%(state)s”，不能取消。") % {"state": upload.get_state_display()}
         )
+    audit.record(upload, user=user)
     return upload
+
+
+def upload_retry(*, user: Any, upload: Upload) -> Upload:
+    """Claim a stalled upload for sending its job again (the caller sends it).
+
+    Raises ValidationError when a job is working on it or was just sent."""
+    _check_may_handle(user, upload, _("您不能重试该文件的处理。"))
+    claimed = (
+        Upload.objects.filter(pk=upload.pk, state__in=BUSY_STATES)
+        .filter(stale_q())
+        .update(queued_at=Now(), progress_stage=_("排队中"))
+    )
+    upload.refresh_from_db()
+    if not claimed:
+        if upload.is_busy:
+            raise ValidationError(_("该文件正在后台处理或刚刚重新排队，请稍候。"))
+        raise ValidationError(
+            _("该文件当前状态为“%(state)s”，无需重试。") % {"state": upload.get_state_display()}
+        )
+    audit.record(upload, user=user)
+    return upload
+
+
+def upload_requeued(upload_id: int) -> None:
+    """Note that a job for this upload was sent now (by the resume job)."""
+    Upload.objects.filter(pk=upload_id).update(queued_at=Now())
 
 
 def validate_content(
