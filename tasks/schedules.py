@@ -10,7 +10,8 @@ SCHEDULES = [
     {
         "name": "上传任务补发（队列中断后恢复）",
         "task": "tasks.jobs.uploads_resume",
-        "crontab": {"minute": "*/5"},
+        # Every minute: a stalled upload moves within a lease plus a minute (tasks/uploads.py).
+        "crontab": {"minute": "*"},
     },
     {
         "name": "看板数据预热（数据变化后重算常用统计）",

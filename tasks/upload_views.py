@@ -21,9 +21,10 @@ from . import jobs, uploads
 from .clock import today
 from .downloads import download
 from .forms import MonthField
+from .health import broker_reachable
 from .imports import all_specs, get_spec
 from .models import Upload
-from .queue import enqueue
+from .queue import enqueue, send_now
 from .upload_templates import template_xlsx
 
 ERRORS_PER_PAGE = 200
@@ -115,10 +116,20 @@ def upload_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _stall(upload: Upload) -> tuple[bool, bool]:
+    """(no job is working on it, the queue cannot be reached): what a waiting page says."""
+    stalled = upload.is_busy and uploads.upload_is_stalled(upload)
+    queue_down = upload.is_busy and (
+        upload.progress_stage == uploads.QUEUE_DOWN or (stalled and not broker_reachable())
+    )
+    return stalled, queue_down
+
+
 @login_required
 def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     upload = _scoped(request, pk)
     errors = Paginator(upload.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    stalled, queue_down = _stall(upload)
     return render(
         request,
         "tasks/upload_detail.html",
@@ -127,6 +138,8 @@ def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "spec": get_spec(upload.kind),
             "errors": errors,
             "skipped": upload.skipped[:ERRORS_PER_PAGE],
+            "stalled": stalled,
+            "queue_down": queue_down,
         },
     )
 
@@ -134,6 +147,7 @@ def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def upload_status(request: HttpRequest, pk: int) -> JsonResponse:
     upload = _scoped(request, pk)
+    stalled, queue_down = _stall(upload)
     return JsonResponse(
         {
             "state": upload.state,
@@ -143,6 +157,8 @@ def upload_status(request: HttpRequest, pk: int) -> JsonResponse:
             "total": upload.progress_total,
             "percent": upload.percent,
             "busy": upload.is_busy,
+            "stalled": stalled,
+            "queue_down": queue_down,
         }
     )
 
@@ -175,6 +191,23 @@ def upload_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, _("已取消，未导入任何数据。"))
+    return redirect("tasks:upload", pk=pk)
+
+
+@login_required
+@require_POST
+def upload_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = _scoped(request, pk)
+    try:
+        uploads.upload_retry(user=request.user, upload=upload)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        if send_now(jobs.job_for(upload), upload.pk):
+            messages.success(request, _("已重新提交后台处理。"))
+        else:
+            uploads.upload_queue_failed(upload.pk)
+            messages.error(request, uploads.QUEUE_DOWN)
     return redirect("tasks:upload", pk=pk)
 
 

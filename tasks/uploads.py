@@ -12,8 +12,8 @@ rolled back and the upload in APPLYING, and running the job again finishes it.
 A job working on an upload holds a lease: a thread of its own refreshes `heartbeat_at`
 every few seconds on its own database connection (and carries the progress, so the bar
 moves even while the rows are written inside the apply transaction). A worker killed
-with SIGKILL stops beating; once the lease is older than `LEASE_SECONDS` (and no job was
-sent in that time) the upload is *stalled*: `uploads_resume` sends it again, and its
+with SIGKILL stops beating; once the lease is older than `settings.UPLOAD_LEASE_SECONDS`
+(and no job was sent in that time) the upload is *stalled*: `uploads_resume` sends it again, and its
 uploader may retry or cancel it. A second job for an upload whose lease is fresh exits
 at once, so a resent job never runs next to a live one.
 """
@@ -42,8 +42,7 @@ from django.utils.translation import gettext as _
 
 from xc_fupin.lib.sheets import SheetError, read_table
 
-from . import clock
-from . import audit
+from . import audit, clock
 from .audit import audit_source
 from .figures import data_changed
 from .imports import ImportContext, ImportSpec, ValidationResult, get_spec
@@ -55,13 +54,16 @@ log = logging.getLogger(__name__)
 PREVIEW_ROWS = 20
 # Progress is written at most this often: enough for a live bar, not a write per row.
 PROGRESS_EVERY_SECONDS = 0.5
-# A running job beats every HEARTBEAT_SECONDS; a lease not renewed for LEASE_SECONDS is
-# stale. Several missed beats before giving up, so a busy database does not make a live
-# job look dead; short enough that a stalled upload is sent again within a few minutes
-# (uploads_resume runs every minute).
-HEARTBEAT_SECONDS = 5.0
-LEASE_SECONDS = 90
 BUSY_STATES = ("received", "validating", "applying")
+
+
+def lease_seconds() -> int:
+    return int(settings.UPLOAD_LEASE_SECONDS)
+
+
+def heartbeat_seconds() -> float:
+    # Several beats per lease, so a busy database does not make a live job look dead.
+    return min(5.0, lease_seconds() / 6)
 
 
 class _Lease(threading.Thread):
@@ -88,7 +90,7 @@ class _Lease(threading.Thread):
         try:
             while not self.stopping.is_set():
                 self._beat()
-                self.changed.wait(HEARTBEAT_SECONDS)
+                self.changed.wait(heartbeat_seconds())
                 self.changed.clear()
                 if not self.stopping.is_set():
                     time.sleep(PROGRESS_EVERY_SECONDS)
@@ -110,9 +112,9 @@ class _Lease(threading.Thread):
 _current_lease: ContextVar[_Lease | None] = ContextVar("upload_lease", default=None)
 
 
-def stale_q(prefix: str = "") -> Q:
+def stale_q() -> Q:
     """Uploads whose job is neither running (lease renewed) nor just sent."""
-    cutoff = Now() - dt.timedelta(seconds=LEASE_SECONDS)
+    cutoff = Now() - dt.timedelta(seconds=lease_seconds())
     return (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)) & (
         Q(queued_at__isnull=True) | Q(queued_at__lt=cutoff)
     )
@@ -131,7 +133,7 @@ def upload_is_stalled(upload: Upload) -> bool:
 def upload_lease(upload_id: int) -> Iterator[bool]:
     """Take the upload's lease for the job running now; yields False (and does nothing)
     when another live job holds it. Released when the block ends."""
-    cutoff = Now() - dt.timedelta(seconds=LEASE_SECONDS)
+    cutoff = Now() - dt.timedelta(seconds=lease_seconds())
     taken = (
         Upload.objects.filter(pk=upload_id)
         .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff))
