@@ -11,7 +11,7 @@ all three. So:
 - services that must claim a row concurrently lock it with select_for_update() and then
   save(), instead of a bare update(), so the change is recorded;
 - every historical row is dated by the one clock (`clock.now()`, which honours the demo
-  date), not simple-history's own timezone.now(): the `pre_create_historical_record`
+  date), not the real clock simple-history would use: the `pre_create_historical_record`
   signal re-dates single saves, `bulk_created` passes `default_date`. A row given an
   explicit `_history_date` (simple-history's hook, used by the demo to backdate) keeps it.
 
