@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Min, QuerySet, Sum
 from django.utils import timezone
 
-from tasks.models import Deadline, Task, Unit, Upload
+from tasks.models import Deadline, Plan, Unit, Upload
 from tasks.scoping import Scope, unit_scope, user_scope
 
 from .models import (
-    Breach,
     Escalation,
     MonthLock,
     MonthlySubmission,
@@ -24,7 +23,7 @@ from .models import (
     ReportingSettings,
     ReportingUnit,
 )
-from .periods import month_end, month_label, next_month
+from .periods import month_end, next_month
 
 #: Titles of the upload kinds a monthly submission is made of.
 KIND_TITLES = {"disbursements": "资助发放明细", "enrolment": "学籍（控辍保学）"}
@@ -288,12 +287,15 @@ def completeness(periods: list[dt.date], *, scope: Scope | None = None) -> Month
     """Expected vs received vs received on time, per unit and month (DHIS2's reporting
     rate and timeliness), counted per data set (upload kind) from applied uploads.
 
-    A unit is expected only in months it is a valid reporting unit; `scope` limits the
-    units listed (a county sees its own row)."""
+    A unit is expected only in months it is a valid reporting unit, from the month the
+    plan was issued; `scope` limits the units listed (a county sees its own row)."""
     kinds = list(ReportingSettings.current().expected_kinds or KIND_TITLES)
     all_units: dict[int, Unit] = {}
     valid: set[tuple[int, dt.date]] = set()
+    start = first_reporting_month()
     for period in periods:
+        if start is not None and period < start:
+            continue
         for unit in reporting_units(period):
             all_units.setdefault(unit.pk, unit)
             valid.add((unit.pk, period))
@@ -322,12 +324,25 @@ def completeness(periods: list[dt.date], *, scope: Scope | None = None) -> Month
     return MonthGrid(periods=periods, units=units, cells=cells, kinds=kinds)
 
 
+def first_reporting_month() -> dt.date | None:
+    """The month the plan was issued in (教秘计〔2019〕5号 of 2019-03-19: March 2019).
+
+    Nobody reports on a plan before it exists, so earlier months are expected of no one;
+    None while no plan is loaded."""
+    issued = Plan.objects.aggregate(first=Min("issued_on"))["first"]
+    return issued.replace(day=1) if issued else None
+
+
 def year_periods(year: int, today: dt.date) -> list[dt.date]:
-    """The months of `year` whose report is already due (the year so far)."""
+    """The months of `year` whose report is already due (the year so far), from the
+    month the plan was issued."""
+    start = first_reporting_month()
     return [
         dt.date(year, m, 1)
         for m in range(1, 13)
-        if dt.date(year, m, 1) <= today and submission_due(dt.date(year, m, 1)) < today
+        if dt.date(year, m, 1) <= today
+        and submission_due(dt.date(year, m, 1)) < today
+        and (start is None or dt.date(year, m, 1) >= start)
     ]
 
 
@@ -345,11 +360,11 @@ def submission_units_for(user: Any, period: dt.date) -> list[Unit]:
     return [
         u
         for u in reporting_units(period)
-        if _scope_has(scope, u.county_id, u.pk) and _is_own(user, u)
+        if _scope_has(scope, u.county_id, u.pk) and is_own_unit(user, u)
     ]
 
 
-def _is_own(user: Any, unit: Unit) -> bool:
+def is_own_unit(user: Any, unit: Unit) -> bool:
     # A county's users report for the county bureau; the 市直学校 coordinator for 市直学校.
     return user.unit_id == unit.pk or (
         unit.kind == Unit.Kind.COUNTY_BUREAU and user.unit and user.unit.county_id == unit.county_id
@@ -372,54 +387,3 @@ def inbox(user: Any) -> tuple[QuerySet[Reminder], QuerySet[Escalation]]:
         .order_by("-raised_on", "-seq")
     )
     return reminders, escalations
-
-
-@dataclass
-class CalendarRow:
-    deadline: Deadline
-    days_left: int
-    outstanding: dict[str, list[str]]  # unit name -> items
-    breaches: list[Breach]
-    escalations: list[Escalation]
-
-
-def calendar(user: Any, today: dt.date, *, start: dt.date, end: dt.date) -> list[CalendarRow]:
-    """Deadlines due between start and end with what each unit in the user's scope still owes."""
-    from .outstanding import outstanding_by_unit
-
-    scope = user_scope(user)
-    deadlines = list(
-        Deadline.objects.filter(due_on__gte=start, due_on__lte=end)
-        .select_related("task")
-        .order_by("due_on", "task__number")
-    )
-    breaches: dict[int, list[Breach]] = defaultdict(list)
-    for b in Breach.objects.for_user(user).filter(deadline__in=deadlines).select_related("unit"):
-        breaches[b.deadline_id].append(b)
-    escs: dict[int, list[Escalation]] = defaultdict(list)
-    for e in (
-        Escalation.objects.for_user(user).filter(deadline__in=deadlines).select_related("unit")
-    ):
-        escs[e.deadline_id].append(e)
-    rows = []
-    for d in deadlines:
-        owed = outstanding_by_unit(d, today)
-        shown = {
-            u.display_name: items
-            for u, items in owed
-            if items and _scope_has(scope, u.county_id, u.pk)
-        }
-        rows.append(CalendarRow(d, (d.due_on - today).days, shown, breaches[d.pk], escs[d.pk]))
-    return rows
-
-
-def task_label(task: Task) -> str:
-    return f"任务{task.number}"
-
-
-def month_title(period: dt.date) -> str:
-    return month_label(period)
-
-
-def open_escalations(user: Any) -> QuerySet[Escalation]:
-    return Escalation.objects.for_user(user).filter(~Q(state=Escalation.State.CLOSED))

@@ -18,8 +18,9 @@ from django.views.decorators.http import require_POST
 from tasks.clock import today
 from tasks.queue import enqueue
 from tasks.scoping import user_scope
+from tasks.views import board_context
 
-from . import build, jobs, selectors, services
+from . import build, jobs, outstanding, selectors, services, todo
 from .documents import REVIEW_HEADERS, review_row
 from .forms import (
     AnswerForm,
@@ -57,6 +58,22 @@ def _month(text: str) -> dt.date:
 
 def _is_city(request: HttpRequest) -> bool:
     return user_scope(request.user).sees_all
+
+
+# --- landing page ----------------------------------------------------------------------
+
+
+@login_required
+@permission_required("tasks.view_task", raise_exception=True)
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page: the user's to-do list first, then the plan board."""
+    day = today()
+    items = todo.todo_for(request.user, day)
+    return render(
+        request,
+        "reports/home.html",
+        {**board_context(), "todo": items, "acts": bool(items) or todo.acts(request.user)},
+    )
 
 
 # --- reports ---------------------------------------------------------------------------
@@ -236,7 +253,7 @@ def report_file(request: HttpRequest, pk: int, which: str) -> FileResponse:
 @permission_required("reports.view_reminder", raise_exception=True)
 def calendar(request: HttpRequest) -> HttpResponse:
     day = today()
-    rows = selectors.calendar(
+    rows = outstanding.calendar(
         request.user, day, start=day - dt.timedelta(days=31), end=day + dt.timedelta(days=62)
     )
     return render(request, "reports/calendar.html", {"rows": rows, "today": day})

@@ -108,7 +108,11 @@ def _task_queryset() -> QuerySet[Task]:
             "responsibilities",
             queryset=Responsibility.objects.select_related("unit").order_by("order"),
         ),
-        Prefetch("deadlines", queryset=Deadline.objects.order_by("due_on")),
+        # Rectification due dates are answered item by item (inspections), not in the ledger.
+        Prefetch(
+            "deadlines",
+            queryset=Deadline.objects.exclude(kind=Deadline.Kind.RECTIFICATION).order_by("due_on"),
+        ),
     )
 
 
@@ -187,15 +191,22 @@ def task_ledger(task: Task, user: Any) -> dict[int, list[LedgerEntry]]:
     return by_unit
 
 
+def own_unit_ids(user: Any) -> set[int]:
+    """The units whose work is the user's own (本单位): their scope, except that a city
+    user, who may read everything, owns only their own unit."""
+    if not user.is_authenticated or user.unit_id is None:
+        return set()
+    units = Unit.objects.for_user(user)
+    if user_scope(user).sees_all:
+        units = units.filter(pk=user.unit_id)
+    return set(units.values_list("pk", flat=True))
+
+
 def my_tasks(user: Any, today: dt.date) -> list[TaskRow]:
     """The tasks the user's scope reports on, limited to the units in that scope."""
-    if user.unit_id is None:
+    unit_ids = own_unit_ids(user)
+    if not unit_ids:
         return []
-    scope = user_scope(user)
-    units = Unit.objects.for_user(user)
-    if scope.sees_all:
-        units = units.filter(pk=user.unit_id)
-    unit_ids = set(units.values_list("pk", flat=True))
     tasks = (
         _task_queryset()
         .filter(responsibilities__unit_id__in=unit_ids)
@@ -224,10 +235,17 @@ def entries_to_review(user: Any) -> QuerySet[LedgerEntry]:
 
 
 def entries_returned(user: Any) -> QuerySet[LedgerEntry]:
-    """Returned entries of the user's units that have not been corrected yet."""
+    """Returned entries of the user's own units that have not been corrected yet; empty
+    for a user who may not record entries (nothing they could correct)."""
+    if not user.has_perm("tasks.add_ledgerentry"):
+        return LedgerEntry.objects.none()
     return (
         LedgerEntry.objects.for_user(user)
-        .filter(review=LedgerEntry.Review.RETURNED, revision__isnull=True)
+        .filter(
+            review=LedgerEntry.Review.RETURNED,
+            revision__isnull=True,
+            unit_id__in=own_unit_ids(user),
+        )
         .select_related("task", "unit", "reviewed_by")
         .order_by("-reviewed_at")
     )

@@ -7,7 +7,7 @@ from . import health, upload_views, views
 app_name = "tasks"
 
 urlpatterns = [
-    path("", views.board, name="board"),
+    path("plan/", views.board, name="board"),
     path("tasks/<int:number>/", views.task_detail, name="task"),
     path("tasks/<int:number>/ledger/new/", views.ledger_new, name="ledger_new"),
     path("ledger/<int:pk>/review/", views.ledger_review, name="ledger_review"),

@@ -45,20 +45,20 @@ def _form_errors_from(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def board_context() -> dict[str, Any]:
+    """What the plan board shows (also below the to-do list on the landing page)."""
+    groups = selectors.plan_board(today())
+    return {
+        "plan": selectors.plan_current(),
+        "groups": groups,
+        "overdue_total": sum(r.overdue_count for g in groups for r in g.rows),
+    }
+
+
 @login_required
 @permission_required("tasks.view_task", raise_exception=True)
 def board(request: HttpRequest) -> HttpResponse:
-    day = today()
-    groups = selectors.plan_board(day)
-    return render(
-        request,
-        "tasks/board.html",
-        {
-            "plan": selectors.plan_current(),
-            "groups": groups,
-            "overdue_total": sum(r.overdue_count for g in groups for r in g.rows),
-        },
-    )
+    return render(request, "tasks/board.html", board_context())
 
 
 @login_required

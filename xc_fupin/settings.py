@@ -14,14 +14,31 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("XC_VAR_DIR", BASE_DIR / "var"))
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
 def envbool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+    """A boolean from the environment, strictly: a typo such as HTTPS=ture must stop
+    start-up, not silently read as "off" (and turn HSTS off with it)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"环境变量 {name}={raw!r} 不是布尔值：请填 1/true/yes/on 或 0/false/no/off"
+    )
 
 
 def envint(name: str, default: int) -> int:
@@ -72,6 +89,7 @@ INSTALLED_APPS = [
     "tasks",
     "subsidies",
     "dropout",
+    "inspections",
     "reports",
 ]
 
@@ -160,7 +178,7 @@ ADMIN_REQUIRE_OTP = envbool("ADMIN_REQUIRE_OTP", False)
 OTP_TOTP_ISSUER = "宣城教育助学脱贫"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "tasks:board"
+LOGIN_REDIRECT_URL = "home"  # the to-do list first (reports/todo.py)
 LOGOUT_REDIRECT_URL = "login"
 # Shared office computers: a working day, not the two-week Django default.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)

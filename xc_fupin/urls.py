@@ -6,6 +6,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from reports import views as report_views
+
 if settings.ADMIN_REQUIRE_OTP:
     from django_otp.admin import OTPAdminSite
 
@@ -23,5 +25,9 @@ urlpatterns = [
     path("subsidies/", include("subsidies.urls")),
     path("dropout/", include("dropout.urls")),
     path("reports/", include("reports.urls")),
+    path("inspections/", include("inspections.urls")),
+    # The landing page: the user's to-do list, then the plan board. It lives in `reports`
+    # (the top layer reads every app); the bare board is tasks:board at /plan/.
+    path("", report_views.home, name="home"),
     path("", include("tasks.urls")),
 ]
