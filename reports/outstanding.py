@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
+from subsidies.models import Semester
+from subsidies.selectors import semester_figures
 from tasks.models import Deadline, LedgerEntry, Responsibility, Unit
-from tasks.scoping import EVERYTHING
+from tasks.scoping import EVERYTHING, user_scope
 
-from .models import MonthlySubmission
+from .models import Breach, Escalation, MonthlySubmission
 from .periods import month_label
 from .selectors import reporting_units
 
@@ -36,9 +40,7 @@ def responsible_units(deadline: Deadline) -> list[Unit]:
     return list(units.values())
 
 
-def _semester_for(deadline: Deadline):  # type: ignore[no-untyped-def]
-    from subsidies.models import Semester
-
+def _semester_for(deadline: Deadline) -> Semester | None:
     return (
         Semester.objects.filter(deadline=deadline.due_on).first()
         or Semester.objects.filter(start__lte=deadline.period_end, end__gte=deadline.period_start)
@@ -52,8 +54,6 @@ def _payment_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]
     semester = _semester_for(deadline)
     if semester is None:
         return None
-    from subsidies.selectors import semester_figures
-
     by_county = {f.county_id: f for f in semester_figures(semester=semester, scope=EVERYTHING)[:-1]}
     out: dict[int, list[str]] = {}
     for unit in units:
@@ -156,3 +156,40 @@ def outstanding_by_unit(deadline: Deadline, today: dt.date) -> list[tuple[Unit, 
     for pk, found in _ledger_items(deadline, ledger_units).items():
         items[pk].extend(found)
     return [(u, items[u.pk]) for u in units]
+
+
+@dataclass
+class CalendarRow:
+    deadline: Deadline
+    days_left: int
+    outstanding: dict[str, list[str]]  # unit name -> items
+    breaches: list[Breach]
+    escalations: list[Escalation]
+
+
+def calendar(user: Any, today: dt.date, *, start: dt.date, end: dt.date) -> list[CalendarRow]:
+    """Deadlines due between start and end with what each unit in the user's scope still owes."""
+    scope = user_scope(user)
+    deadlines = list(
+        Deadline.objects.filter(due_on__gte=start, due_on__lte=end)
+        .select_related("task")
+        .order_by("due_on", "task__number")
+    )
+    breaches: dict[int, list[Breach]] = defaultdict(list)
+    for b in Breach.objects.for_user(user).filter(deadline__in=deadlines).select_related("unit"):
+        breaches[b.deadline_id].append(b)
+    escs: dict[int, list[Escalation]] = defaultdict(list)
+    for e in (
+        Escalation.objects.for_user(user).filter(deadline__in=deadlines).select_related("unit")
+    ):
+        escs[e.deadline_id].append(e)
+    rows = []
+    for d in deadlines:
+        owed = outstanding_by_unit(d, today)
+        shown = {
+            u.display_name: items
+            for u, items in owed
+            if items and scope.covers(county_id=u.county_id, unit_id=u.pk)
+        }
+        rows.append(CalendarRow(d, (d.due_on - today).days, shown, breaches[d.pk], escs[d.pk]))
+    return rows

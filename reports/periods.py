@@ -55,10 +55,6 @@ def quarter_end(start: dt.date) -> dt.date:
     return month_end(quarter_months(start)[-1])
 
 
-def previous_quarter(day: dt.date) -> dt.date:
-    return quarter_start(quarter_start(day) - dt.timedelta(days=1))
-
-
 def next_quarter(start: dt.date) -> dt.date:
     return next_month(quarter_months(start)[-1])
 

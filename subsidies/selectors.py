@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tasks import figures
 from tasks.models import County, RosterStudent, Stage, Unit
-from tasks.scoping import EVERYTHING, Scope, user_scope
+from tasks.scoping import EVERYTHING, Scope
 
 from .lookups import Rule, semester_rules
 from .models import Disbursement, Notice, Semester, SubsidyItem
@@ -496,10 +496,6 @@ class CountyFigures:
         return self._rate(self.informed, self.students)
 
     @property
-    def on_time_rate(self) -> float | None:
-        return self._rate(self.paid_roster_payments - self.late_payments, self.paid_roster_payments)
-
-    @property
     def missing_pairs(self) -> int:
         return self.owed_pairs - self.paid_pairs
 
@@ -667,10 +663,6 @@ def _with_payments(
         paid.setdefault(d.id_number, {})[d.item_id] = d
     for s in students:
         yield s, paid.get(s.id_number, {})
-
-
-def scope_of(user: Any) -> Scope:
-    return user_scope(user)
 
 
 STAGES = [s.value for s in Stage]

@@ -1,14 +1,22 @@
-"""Who may see what: the one place where a user's unit becomes a queryset filter.
+"""Who may see what: the one scope object every read and write asks.
 
-Every scoped model's queryset subclasses `ScopedQuerySet` and names two lookups: the path
-to the row's county and the path to the row's unit. Views, exports, admin pages and jobs
-call `Model.objects.for_user(user)`; nothing filters by county on its own.
+A `Scope` answers "may this user see or change this county/unit" three ways, all from the
+same three fields, so Python checks, querysets and raw SQL can never disagree:
 
+- `scope.covers(county_id=…, unit_id=…)` for one row already in memory (an import's
+  school, a reporting unit);
+- `Model.objects.for_user(user)` / `.for_scope(scope)` on every scoped model: its queryset
+  subclasses `ScopedQuerySet` and names the lookups to the row's county and unit;
+- `scope.sql(county_column, unit_column)` for the hand-written SQL of the omission check.
+
+Rules (computed from the user's unit by `Unit.scope()` in tasks/models.py):
 - City-level users (the bureau, its sections and offices) and superusers see everything.
 - County users (county bureau, county language office) see rows of their county.
 - School and college users see rows of their own unit; the coordinator of the collective
   "市直学校" sees every city-run school.
 - Anyone else (anonymous, no unit, inactive) sees nothing.
+
+This module imports no model (tasks/models.py imports it), so there is no cycle.
 """
 
 from __future__ import annotations
@@ -17,11 +25,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from .models import Unit
 
 _M = TypeVar("_M", bound=models.Model)
+
+#: The one message about a row outside the user's scope: it names nothing of the row.
+OUT_OF_SCOPE = _("不属于本单位管辖范围，不能导入或修改")
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,38 @@ class Scope:
     @property
     def sees_nothing(self) -> bool:
         return not self.sees_all and self.county_id is None and not self.unit_ids
+
+    def covers(self, *, county_id: int | None, unit_id: int | None = None) -> bool:
+        """Whether a row of county `county_id` belonging to unit `unit_id` is in scope."""
+        if self.sees_all:
+            return True
+        if self.county_id is not None:
+            return county_id == self.county_id
+        return unit_id is not None and unit_id in self.unit_ids
+
+    def sql(self, county_column: str, unit_column: str) -> tuple[str, list[Any]]:
+        """A SQL condition (to AND into a WHERE) and its parameters; column names are the
+        caller's, never user input."""
+        if self.sees_all:
+            return "1 = 1", []
+        if self.county_id is not None:
+            return f"{county_column} = %s", [self.county_id]
+        if self.unit_ids:
+            ids = sorted(self.unit_ids)
+            return f"{unit_column} IN ({', '.join(['%s'] * len(ids))})", ids
+        return "1 = 0", []
+
+    def filter(
+        self, queryset: models.QuerySet[_M], *, county_lookup: str, unit_lookup: str
+    ) -> models.QuerySet[_M]:
+        """`queryset` narrowed to this scope through the given lookups."""
+        if self.sees_all:
+            return queryset
+        if self.county_id is not None:
+            return queryset.filter(**{county_lookup: self.county_id})
+        if self.unit_ids:
+            return queryset.filter(**{f"{unit_lookup}__in": sorted(self.unit_ids)})
+        return queryset.none()
 
 
 NOTHING = Scope()
@@ -46,36 +90,14 @@ def user_scope(user: Any) -> Scope:
     cached = getattr(user, "_xc_scope", None)
     if cached is not None:
         return cached
-    scope = _compute_scope(user)
+    scope = EVERYTHING if user.is_superuser else unit_scope(user.unit)
     user._xc_scope = scope
     return scope
 
 
-def _compute_scope(user: Any) -> Scope:
-    if user.is_superuser:
-        return EVERYTHING
-    return unit_scope(user.unit)
-
-
 def unit_scope(unit: Unit | None) -> Scope:
     """What a member of `unit` may see (also used by commands acting for a unit)."""
-    from .models import Unit
-
-    if unit is None or not unit.is_active:
-        return NOTHING
-    kind = unit.kind
-    if kind in {Unit.Kind.CITY_BUREAU, Unit.Kind.CITY_SECTION, Unit.Kind.CITY_OFFICE}:
-        return EVERYTHING
-    if kind in {Unit.Kind.COUNTY_BUREAU, Unit.Kind.COUNTY_OFFICE} and unit.county_id:
-        return Scope(county_id=unit.county_id)
-    if kind == Unit.Kind.CITY_SCHOOLS:
-        ids = set(
-            Unit.objects.filter(kind=Unit.Kind.SCHOOL, is_city_run=True).values_list(
-                "pk", flat=True
-            )
-        )
-        return Scope(unit_ids=frozenset(ids | {unit.pk}))
-    return Scope(unit_ids=frozenset({unit.pk}))
+    return NOTHING if unit is None else unit.scope()
 
 
 class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
@@ -88,10 +110,6 @@ class ScopedQuerySet(models.QuerySet[_M], Generic[_M]):
         return self.for_scope(user_scope(user))
 
     def for_scope(self, scope: Scope) -> ScopedQuerySet[_M]:
-        if scope.sees_all:
-            return self
-        if scope.county_id is not None:
-            return self.filter(**{self.scope_county_lookup: scope.county_id})
-        if scope.unit_ids:
-            return self.filter(**{f"{self.scope_unit_lookup}__in": sorted(scope.unit_ids)})
-        return self.none()
+        return scope.filter(  # type: ignore[return-value]
+            self, county_lookup=self.scope_county_lookup, unit_lookup=self.scope_unit_lookup
+        )
