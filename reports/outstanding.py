@@ -1,8 +1,9 @@
 """What each responsible unit still owes for a deadline, in words a clerk would write
 ("宣州区：37 名建档立卡学生 2019春 资助未发放到位", "2019年5月月报未报送").
 
-Three sources: the subsidies omission figures (task 3's semester payment deadlines), the
-monthly submissions (task 5's monthly due day) and the ledger (every task deadline).
+Four sources: the subsidies omission figures (task 3's semester payment deadlines), the
+monthly submissions (task 5's monthly due day), the ledger (every task deadline) and the
+rectification items of inspections and feedback (their 整改时限 deadlines).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from inspections.selectors import rectification_outstanding
 from subsidies.models import Semester
 from subsidies.selectors import semester_figures
 from tasks.models import Deadline, LedgerEntry, Responsibility, Unit
@@ -131,6 +133,8 @@ def outstanding_by_unit(deadline: Deadline, today: dt.date) -> list[tuple[Unit, 
     """Each responsible unit with its outstanding items for `deadline` (empty = done).
 
     Reads only; a handful of queries per deadline whatever the number of units."""
+    if deadline.kind == Deadline.Kind.RECTIFICATION:
+        return rectification_outstanding(deadline)  # the items due that day, by unit
     units = responsible_units(deadline)
     items: dict[int, list[str]] = {u.pk: [] for u in units}
     number = deadline.task.number

@@ -367,6 +367,9 @@ class Deadline(models.Model):
         MONTHLY = "monthly", _("月度")
         QUARTERLY = "quarterly", _("季度")
         ANNUAL = "annual", _("年度")
+        # Due dates of rectification items (inspections app): not plan data, not ledger
+        # deadlines; load_plan never makes them and the board leaves them out.
+        RECTIFICATION = "rectify", _("整改时限")
 
     task = models.ForeignKey(Task, models.CASCADE, related_name="deadlines", verbose_name=_("任务"))
     kind = models.CharField(_("周期"), max_length=12, choices=Kind.choices)

@@ -270,9 +270,40 @@ def roles_sync() -> dict[str, int]:
     return counts
 
 
-def _check_evidence(files: Sequence[UploadedFile]) -> None:
+#: Evidence is documents and photos; anything a browser or Office could run is refused.
+EVIDENCE_TYPES = (
+    ".pdf",
+    ".ofd",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".doc",
+    ".docx",
+    ".wps",
+    ".xls",
+    ".xlsx",
+    ".et",
+    ".txt",
+    ".zip",
+    ".rar",
+)
+
+
+def evidence_check(files: Sequence[UploadedFile]) -> None:
+    """Refuse evidence files over EVIDENCE_MAX_BYTES or of a type not in EVIDENCE_TYPES
+    (ValidationError keyed "evidence", naming the file). Used by every evidence upload."""
     limit = settings.EVIDENCE_MAX_BYTES
     for f in files:
+        if Path(f.name or "").suffix.lower() not in EVIDENCE_TYPES:
+            raise ValidationError(
+                {
+                    "evidence": _(
+                        "佐证材料“%(name)s”的文件类型不允许上传，请上传 PDF、OFD、图片（JPG/PNG）、"
+                        "Word、WPS、Excel、文本或压缩包（ZIP/RAR）文件。"
+                    )
+                    % {"name": Path(f.name or "").name}
+                }
+            )
         if f.size is not None and f.size > limit:
             raise ValidationError(
                 {
@@ -314,7 +345,7 @@ def ledger_entry_submit(
         raise ValidationError({"status": _("请选择进展状态。")})
     if not narrative.strip():
         raise ValidationError({"narrative": _("请填写工作情况。")})
-    _check_evidence(files)
+    evidence_check(files)
     period = period.replace(day=1)
     with transaction.atomic():
         if revision_of is not None:

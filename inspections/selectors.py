@@ -1,0 +1,244 @@
+"""Reads of inspections and rectification items: lists, filters, the deadline cycle's
+view of them, per-unit counts and the 整改台账 rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from tasks.models import Deadline, Unit
+from tasks.scoping import user_scope
+
+from .models import (
+    AWAITING_UNIT,
+    Feedback,
+    Inspection,
+    ItemEvent,
+    RectificationItem,
+    Source,
+    Status,
+)
+
+
+def items_for(user: Any) -> QuerySet[RectificationItem]:
+    """Every item the user may see, with what its pages and lists show."""
+    return (
+        RectificationItem.objects.for_user(user)
+        .select_related("unit", "unit__county", "inspection", "feedback")
+        .order_by("due_on", "unit__order", "pk")
+    )
+
+
+def own_unit_ids(user: Any) -> set[int]:
+    """Units whose items are the user's own to answer: their scope, except that a city
+    user (who may read everything) answers for their own unit only."""
+    if not user.is_authenticated or user.unit_id is None:
+        return set()
+    units = Unit.objects.for_user(user)
+    if user_scope(user).sees_all:
+        units = units.filter(pk=user.unit_id)
+    return set(units.values_list("pk", flat=True))
+
+
+def user_may_answer(user: Any, item: RectificationItem) -> bool:
+    if not user.is_authenticated or not user.has_perm("inspections.answer_rectificationitem"):
+        return False
+    return bool(user.is_superuser or item.unit_id in own_unit_ids(user))
+
+
+def user_may_review(user: Any) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.has_perm("inspections.review_rectificationitem")
+        and user_scope(user).sees_all
+    )
+
+
+def user_may_raise(user: Any) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.has_perm("inspections.add_inspection")
+        and user_scope(user).sees_all
+    )
+
+
+def items_filtered(
+    qs: QuerySet[RectificationItem],
+    *,
+    day: dt.date,
+    unit: Unit | None = None,
+    source: str = "",
+    status: str = "",
+    overdue: bool = False,
+) -> QuerySet[RectificationItem]:
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    if source:
+        qs = qs.filter(source=source)
+    if status:
+        qs = qs.filter(status=status)
+    if overdue:
+        qs = qs.filter(due_on__lt=day).exclude(status=Status.CLOSED)
+    return qs
+
+
+def item_units_for(user: Any) -> QuerySet[Unit]:
+    """Units with at least one item the user may see (the unit filter's choices)."""
+    ids = RectificationItem.objects.for_user(user).values("unit_id")
+    return Unit.objects.filter(pk__in=ids).order_by("order", "code")
+
+
+def inspections_for(user: Any) -> QuerySet[Inspection]:
+    return (
+        Inspection.objects.for_user(user).prefetch_related("units").order_by("-visited_on", "-pk")
+    )
+
+
+def feedback_for(user: Any) -> QuerySet[Feedback]:
+    return Feedback.objects.for_user(user).order_by("number")
+
+
+def timeline(item: RectificationItem) -> list[ItemEvent]:
+    return list(
+        item.events.select_related("actor", "actor__unit")
+        .prefetch_related("evidence")
+        .order_by("at", "pk")
+    )
+
+
+def overdue_rectifications(as_of: dt.date) -> QuerySet[RectificationItem]:
+    """Items past their due date and not 销号, city-wide (callers scope what they show)."""
+    return (
+        RectificationItem.objects.overdue(as_of)
+        .select_related("unit", "inspection", "feedback")
+        .order_by("due_on", "unit__order")
+    )
+
+
+def _owed_words(item: RectificationItem) -> str:
+    what = item.problem if len(item.problem) <= 24 else item.problem[:24] + "…"
+    if item.source == Source.FEEDBACK and item.feedback is not None:
+        head = f"巡视反馈意见第{item.feedback.number}项"
+    else:
+        head = f"{item.inspection}发现问题" if item.inspection else "明查暗访发现问题"
+    state = "整改被退回，尚未重新报告" if item.status == Status.RETURNED else "尚未报告整改情况"
+    return f"{head}“{what}”{state}"
+
+
+def outstanding_for_unit(unit: Unit, as_of: dt.date) -> list[str]:
+    """What `unit` still owes on items due by `as_of` (in words a clerk would write)."""
+    qs = (
+        RectificationItem.objects.filter(unit=unit, due_on__lte=as_of, status__in=AWAITING_UNIT)
+        .select_related("inspection", "feedback")
+        .order_by("due_on", "pk")
+    )
+    return [_owed_words(i) for i in qs]
+
+
+def rectification_outstanding(deadline: Deadline) -> list[tuple[Unit, list[str]]]:
+    """For a 整改时限 deadline: each unit with items due on it and what it still owes
+    (an empty list = answered or closed). The deadline check's reminders, 逾期 and 督办
+    read this, exactly as they read a ledger deadline's outstanding items."""
+    owed: dict[int, list[str]] = defaultdict(list)
+    units: dict[int, Unit] = {}
+    for item in (
+        RectificationItem.objects.filter(deadline=deadline)
+        .select_related("unit", "unit__county", "inspection", "feedback")
+        .order_by("unit__order", "pk")
+    ):
+        units.setdefault(item.unit_id, item.unit)
+        if item.status in AWAITING_UNIT:
+            owed[item.unit_id].append(_owed_words(item))
+    return [(u, owed.get(pk, [])) for pk, u in units.items() if u.is_active]
+
+
+@dataclass
+class UnitCounts:
+    open: int = 0
+    overdue: int = 0
+    closed: int = 0
+
+
+def unit_counts(day: dt.date, unit_ids: list[int] | None = None) -> dict[int, UnitCounts]:
+    """Per unit: items not yet 销号, of them overdue on `day`, and 销号 (all to date)."""
+    qs = RectificationItem.objects.all()
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=unit_ids)
+    rows = qs.values("unit_id").annotate(
+        open=Count("pk", filter=~Q(status=Status.CLOSED)),
+        overdue=Count("pk", filter=~Q(status=Status.CLOSED) & Q(due_on__lt=day)),
+        closed=Count("pk", filter=Q(status=Status.CLOSED)),
+    )
+    return {
+        r["unit_id"]: UnitCounts(open=r["open"], overdue=r["overdue"], closed=r["closed"])
+        for r in rows
+    }
+
+
+@dataclass
+class Totals:
+    all: int = 0
+    open: int = 0
+    answered: int = 0
+    closed: int = 0
+    overdue: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+def totals(qs: QuerySet[RectificationItem], day: dt.date) -> Totals:
+    counts = dict(qs.order_by().values_list("status").annotate(n=Count("pk")))
+    return Totals(
+        all=sum(counts.values()),
+        open=counts.get(Status.OPEN, 0) + counts.get(Status.RETURNED, 0),
+        answered=counts.get(Status.ANSWERED, 0),
+        closed=counts.get(Status.CLOSED, 0),
+        overdue=qs.filter(due_on__lt=day).exclude(status=Status.CLOSED).count(),
+        by_status=counts,
+    )
+
+
+LEDGER_HEADERS = [
+    "序号",
+    "来源",
+    "检查日期/反馈事项",
+    "责任单位",
+    "问题类别",
+    "发现问题",
+    "整改要求",
+    "整改时限",
+    "整改情况",
+    "状态",
+    "销号日期",
+]
+
+
+def ledger_rows(qs: QuerySet[RectificationItem], day: dt.date) -> Iterator[list[object]]:
+    """The 整改台账, one row an item, in LEDGER_HEADERS' order."""
+    for n, item in enumerate(qs, start=1):
+        if item.feedback is not None:
+            origin = f"反馈意见第{item.feedback.number}项"
+        elif item.inspection is not None:
+            origin = f"{item.inspection.visited_on:%Y-%m-%d} {item.inspection.get_kind_display()}"
+        else:
+            origin = ""
+        status = item.get_status_display()
+        if item.is_overdue(day):
+            status += "（逾期）"
+        yield [
+            n,
+            item.get_source_display(),
+            origin,
+            item.unit.name + ("" if item.lead else "（配合）"),
+            item.category,
+            item.problem,
+            item.requirement,
+            item.due_on,
+            item.answer,
+            status,
+            item.closed_on,
+        ]
