@@ -44,7 +44,7 @@ def responsible_units(deadline: Deadline) -> list[Unit]:
 
 def _semester_for(deadline: Deadline) -> Semester | None:
     return (
-        Semester.objects.filter(deadline=deadline.due_on).first()
+        Semester.objects.filter(plan_deadline=deadline).first()
         or Semester.objects.filter(start__lte=deadline.period_end, end__gte=deadline.period_start)
         .order_by("start")
         .first()

@@ -70,7 +70,7 @@ class SubsidyStandardAdmin(SpecImportAdmin):
 
 @admin.register(Semester)
 class SemesterAdmin(AuditedAdmin):
-    list_display = ["code", "start", "end", "deadline", "note"]
+    list_display = ["code", "start", "end", "plan_deadline", "note"]
 
 
 @admin.register(Disbursement)

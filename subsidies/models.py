@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tasks import audit, clock
-from tasks.models import County, RosterStudent, Stage, Unit, Upload
+from tasks.models import County, Deadline, RosterStudent, Stage, Unit, Upload
 from tasks.scoping import ScopedQuerySet
 
 
@@ -56,8 +56,20 @@ class SubsidyItem(models.Model):
         return [a.strip() for a in text.split("、") if a.strip()]
 
 
+class SemesterManager(models.Manager["Semester"]):
+    # The deadline lives on the plan's row; nearly every read of a semester needs it.
+    def get_queryset(self) -> models.QuerySet[Semester]:
+        return super().get_queryset().select_related("plan_deadline")
+
+
 class Semester(models.Model):
-    """A semester and its disbursement deadline (春季学期6月15日前、秋季学期9月25日前)."""
+    """A semester and its disbursement deadline (春季学期6月15日前、秋季学期9月25日前).
+
+    The deadline is not stored here: it is the task-3 `Deadline` row of the plan
+    (`plan_deadline`), the one the deadline checks, reminders and the 截止时限 admin use,
+    so the semester and the plan can never give two different dates. `load_plan` creates
+    the plan's semesters from the plan data.
+    """
 
     class Term(models.TextChoices):
         SPRING = "春", _("春季学期")
@@ -68,10 +80,18 @@ class Semester(models.Model):
     term = models.CharField(_("季节"), max_length=1, choices=Term.choices)
     start = models.DateField(_("学期开始"))
     end = models.DateField(_("学期结束"))
-    deadline = models.DateField(_("发放截止日期"))
+    plan_deadline = models.OneToOneField(
+        Deadline,
+        models.PROTECT,
+        related_name="semester",
+        limit_choices_to={"kind": Deadline.Kind.SEMESTER},
+        verbose_name=_("发放截止时限"),
+        help_text=_("工作计划中该学期的资助发放截止时限；日期在“截止时限”中修改"),
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     history = audit.history()
+    objects = SemesterManager()
 
     class Meta:
         verbose_name = _("学期")
@@ -86,6 +106,11 @@ class Semester(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def deadline(self) -> dt.date:
+        """发放截止日期: the plan's date, as edited in the 截止时限 admin."""
+        return self.plan_deadline.due_on
 
 
 class SubsidyStandard(models.Model):

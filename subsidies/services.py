@@ -37,29 +37,19 @@ class LoadResult:
 
 @transaction.atomic
 def standards_load(*, path: Path = STANDARDS_FILE) -> LoadResult:
-    """Create or update the semesters, items and standards in `path`.
+    """Create or update the items and standards in `path`.
 
-    Rows are matched by semester code, item name and (item, stage, target, semester, tier):
+    Semesters are not in this file: they come from the plan (`load_plan`), which holds
+    their deadlines; a standard naming a semester the plan has not created raises
+    LookupError. Rows are matched by item name and (item, stage, target, semester, tier):
     an amount an administrator has since changed is overwritten only if the file changes it
     (the file records the last value loaded in `source`). Safe to re-run: a second run
     changes nothing.
     """
     data = json.loads(path.read_text(encoding="utf-8"))
-    created = {"semesters": 0, "items": 0, "standards": 0}
-    updated = {"semesters": 0, "items": 0, "standards": 0}
-    semesters: dict[str, Semester] = {}
-    for s in data["semesters"]:
-        values = {
-            "year": s["year"],
-            "term": s["term"],
-            "start": dt.date.fromisoformat(s["start"]),
-            "end": dt.date.fromisoformat(s["end"]),
-            "deadline": dt.date.fromisoformat(s["deadline"]),
-            "note": s.get("note", ""),
-        }
-        found, made = Semester.objects.get_or_create(code=s["code"], defaults=values)
-        created["semesters"] += made
-        semesters[found.code] = found
+    created = {"items": 0, "standards": 0}
+    updated = {"items": 0, "standards": 0}
+    semesters = {s.code: s for s in Semester.objects.all()}
     items: dict[str, SubsidyItem] = {}
     for i in data["items"]:
         values = {k: i[k] for k in ("aliases", "checks_tier", "order", "note")}
@@ -72,7 +62,13 @@ def standards_load(*, path: Path = STANDARDS_FILE) -> LoadResult:
         created["items"] += made
         items[item.name] = item
     for s in data["standards"]:
-        semester: Semester | None = semesters[s["semester"]] if s.get("semester") else None
+        semester: Semester | None = None
+        if s.get("semester"):
+            semester = semesters.get(s["semester"])
+            if semester is None:
+                raise LookupError(
+                    _("学期 %(code)s 尚未设置：请先运行 load_plan") % {"code": s["semester"]}
+                )
         lookup = {
             "item": items[s["item"]],
             "stage": s["stage"],

@@ -36,7 +36,7 @@ def _semester(request: HttpRequest) -> Semester:
         return semester
     semester = selectors.semester_current(today())
     if semester is None:
-        raise Http404(_("尚未设置学期，请管理员先运行 load_standards 或在后台添加学期。"))
+        raise Http404(_("尚未设置学期，请管理员先运行 load_plan 或在后台添加学期。"))
     return semester
 
 

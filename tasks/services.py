@@ -186,6 +186,9 @@ def plan_load(*, path: Path = PLAN_FILE) -> LoadResult:
                 },
             )
             result.count("Deadline", created, False)
+    # Apps built on the plan add what they derive from it (subsidies: the semesters).
+    for module in app_modules("plan"):
+        module.plan_loaded(data=data, result=result)
     return result
 
 
