@@ -101,14 +101,6 @@ def _local_date(value: dt.datetime) -> dt.date:
     return timezone.localtime(value).date()
 
 
-def _scope_has(scope: Scope, county_id: int | None, unit_id: int) -> bool:
-    if scope.sees_all:
-        return True
-    if scope.county_id is not None:
-        return county_id == scope.county_id
-    return unit_id in scope.unit_ids
-
-
 @dataclass
 class KindFigure:
     """What a unit uploaded of one kind for one month. `None` in place of this object
@@ -145,7 +137,7 @@ def uploads_by_unit(
     )
     for row in rows:
         for unit in units:
-            if not _scope_has(scopes[unit.pk], row["unit__county_id"], row["unit_id"]):
+            if not scopes[unit.pk].covers(county_id=row["unit__county_id"], unit_id=row["unit_id"]):
                 continue
             key: tuple[int, dt.date] = (unit.pk, row["period"])  # type: ignore[assignment]
             fig = out[key].setdefault(row["kind"], KindFigure())
@@ -302,7 +294,7 @@ def completeness(periods: list[dt.date], *, scope: Scope | None = None) -> Month
     # Units listed but not valid in some period still get a row (not expected there).
     units = [all_units.get(u.pk, u) for u in all_reporting_units()]
     if scope is not None and not scope.sees_all:
-        units = [u for u in units if _scope_has(scope, u.county_id, u.pk)]
+        units = [u for u in units if scope.covers(county_id=u.county_id, unit_id=u.pk)]
     figs = uploads_by_unit(periods, units, kinds)
     subs = {
         (s.unit_id, s.period): s
@@ -360,7 +352,7 @@ def submission_units_for(user: Any, period: dt.date) -> list[Unit]:
     return [
         u
         for u in reporting_units(period)
-        if _scope_has(scope, u.county_id, u.pk) and is_own_unit(user, u)
+        if scope.covers(county_id=u.county_id, unit_id=u.pk) and is_own_unit(user, u)
     ]
 
 

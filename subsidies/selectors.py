@@ -101,14 +101,11 @@ class OmissionReport:
 
 
 def _scope_sql(scope: Scope, county_col: str, school_col: str) -> tuple[str, list[Any]]:
+    """The scope's own SQL condition (tasks/scoping.py) as an " AND …" suffix."""
     if scope.sees_all:
         return "", []
-    if scope.county_id is not None:
-        return f" AND {county_col} = %s", [scope.county_id]
-    if scope.unit_ids:
-        ids = sorted(scope.unit_ids)
-        return f" AND {school_col} IN ({', '.join(['%s'] * len(ids))})", ids
-    return " AND 1 = 0", []
+    condition, params = scope.sql(county_col, school_col)
+    return f" AND {condition}", params
 
 
 def _owed_values(rules: Sequence[Rule]) -> tuple[str, list[Any]]:

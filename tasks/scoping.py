@@ -25,15 +25,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from .models import Unit
 
 _M = TypeVar("_M", bound=models.Model)
-
-#: The one message about a row outside the user's scope: it names nothing of the row.
-OUT_OF_SCOPE = _("不属于本单位管辖范围，不能导入或修改")
 
 
 @dataclass(frozen=True)
