@@ -221,6 +221,12 @@ class User(AbstractUser):
     )
     # AbstractUser's default is timezone.now; accounts made in the demo are made "today".
     date_joined = models.DateTimeField(_("加入日期"), default=clock.now)
+    phone = models.CharField(_("手机"), max_length=20, blank=True)
+    must_change_password = models.BooleanField(
+        _("须修改密码"),
+        default=False,
+        help_text=_("导入的账号带一次性初始密码：首次登录须先修改密码，之后才能使用其他页面"),
+    )
 
     history = audit.history(excluded_fields=["password", "last_login"])
 
