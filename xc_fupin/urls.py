@@ -31,3 +31,7 @@ urlpatterns = [
     path("", report_views.home, name="home"),
     path("", include("tasks.urls")),
 ]
+
+# Error pages that show only messages written for users, never the exception's own text.
+handler403 = "tasks.error_views.forbidden"
+handler404 = "tasks.error_views.not_found"
