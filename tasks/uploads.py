@@ -156,7 +156,7 @@ def upload_lease(upload_id: int) -> Iterator[bool]:
 
 
 def _progress_writer(upload: Upload | None) -> Callable[[str, int, int], None]:
-    last = [0.0]
+    last: list[Any] = [0.0, ""]
 
     def report(stage: str, done: int, total: int) -> None:
         if upload is None:
@@ -166,10 +166,11 @@ def _progress_writer(upload: Upload | None) -> Callable[[str, int, int], None]:
             lease.report(stage, done, total)
             return
         # In a request (small files) or a command: write directly, outside any lease.
+        # A new stage is always written: the bar must never sit on a finished stage.
         now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY_SECONDS and done < total:
+        if now - last[0] < PROGRESS_EVERY_SECONDS and done < total and stage == last[1]:
             return
-        last[0] = now
+        last[0], last[1] = now, stage
         Upload.objects.filter(pk=upload.pk).update(
             progress_stage=stage, progress_done=done, progress_total=total
         )
