@@ -277,12 +277,8 @@ class EnrolmentImport(ImportSpec):
                     if not _in_scope(
                         ctx.scope, county_id=school["county_id"], unit_id=school["pk"]
                     ):
-                        result.error(
-                            row,
-                            "学校",
-                            _("学校“%(school)s”不属于本单位管辖范围，不能导入其学籍")
-                            % {"school": school["name"]},
-                        )
+                        # Says only that: the row may be another county's child.
+                        result.error(row, "学校", _("该校不属于本单位管辖范围，不能导入其学籍"))
                         ok = False
             raw_status = values.get("学籍状态")
             status = STATUS_ALIASES.get(normalize_text(raw_status).replace(" ", ""))
@@ -526,12 +522,7 @@ class HouseholdImport(ImportSpec):
                 )
                 ok = False
             elif not _in_scope(ctx.scope, county_id=county_id, unit_id=None):
-                result.error(
-                    row,
-                    "县区",
-                    _("“%(county)s”不属于本单位管辖范围，不能导入其户籍名单")
-                    % {"county": counties.names[county_id]},
-                )
+                result.error(row, "县区", _("该县区不属于本单位管辖范围，不能导入其户籍名单"))
                 ok = False
             as_of = default_as_of
             if values.get("统计日期") is not None:

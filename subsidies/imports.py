@@ -23,6 +23,7 @@ from tasks import audit, clock
 from tasks.clock import today
 from tasks.imports import ImportContext, ImportSpec, ValidationResult
 from tasks.models import County, RosterSnapshot, RosterStudent, School, Unit
+from tasks.scoping import Scope
 from xc_fupin.lib.dates import DateParseError, parse_date
 from xc_fupin.lib.idnumber import (
     IdNumberError,
@@ -43,7 +44,9 @@ from .lookups import (
     Semesters,
     compact,
     in_scope,
+    not_our_student_message,
     out_of_scope_message,
+    owns,
     parse_stage,
     parse_stages,
     parse_yes_no,
@@ -345,7 +348,7 @@ class RosterSpec(ImportSpec):
                 result.error(row, "就读学校", str(e))
                 school = None
             if school is not None and not in_scope(ctx.scope, school):
-                result.error(row, "就读学校", out_of_scope_message(school, label))
+                result.error(row, "就读学校", out_of_scope_message(label))
             try:
                 stage = parse_stage(v["学段"])
             except ValueError as e:
@@ -413,20 +416,10 @@ class RosterSpec(ImportSpec):
         for number, clean in parsed:
             current = existing.get(clean["id_number"])
             if current is not None:
-                owner_ok = ctx.scope.sees_all or (
-                    current.county_id == ctx.scope.county_id
-                    if ctx.scope.county_id is not None
-                    else current.school_id in ctx.scope.unit_ids
-                )
+                owner_ok = owns(ctx.scope, county_id=current.county_id, school_id=current.school_id)
                 if not owner_ok and current.is_active:
-                    result.error(
-                        number,
-                        "身份证号",
-                        _(
-                            "该生已在名册中，就读 %(school)s（不属于本单位）；转学请由原单位或市局调整"
-                        )
-                        % {"school": current.school.name if current.school else _("未知学校")},
-                    )
+                    # Only that: not where the child studies, nor under what name.
+                    result.error(number, "身份证号", not_our_student_message())
                     continue
                 if current.is_active and all(getattr(current, f) == clean[f] for f in fields):
                     result.skip(number, _("与名册一致，无变化"))
@@ -704,14 +697,19 @@ def _compact_name(raw: object) -> str:
 
 
 def _known_payees(
-    ids: list[str], semester_ids: list[int]
-) -> tuple[dict[str, str], dict[tuple[str, int, int], tuple[Decimal, dt.date]]]:
+    ids: list[str], semester_ids: list[int], scope: Scope
+) -> tuple[dict[str, str], dict[tuple[str, int, int], tuple[Decimal, dt.date] | None]]:
     """Roster names of these ID numbers, and their payments already recorded in these
-    semesters: two queries on PostgreSQL (the IDs as one parameter), two per chunk elsewhere."""
+    semesters: two queries on PostgreSQL (the IDs as one parameter), two per chunk elsewhere.
+
+    Only what `scope` may see is returned: a roster student of another unit is left out
+    (the uploader learns nothing from an ID number alone), and a payment of another unit
+    maps to None, so the row can be refused without saying what was paid.
+    """
     roster = RosterStudent._meta.db_table
     disb = Disbursement._meta.db_table
     names: dict[str, str] = {}
-    done: dict[tuple[str, int, int], tuple[Decimal, dt.date]] = {}
+    done: dict[tuple[str, int, int], tuple[Decimal, dt.date] | None] = {}
     if not ids:
         return names, done
     whole: Sequence[str] = ids
@@ -726,18 +724,33 @@ def _known_payees(
             else:
                 match, params = f"IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
             cursor.execute(
-                f"SELECT id_number, name FROM {roster} WHERE is_active AND id_number {match}",  # noqa: S608
+                f"SELECT id_number, name, county_id, school_id FROM {roster} "  # noqa: S608
+                f"WHERE is_active AND id_number {match}",
                 params,
             )
-            names.update(cursor.fetchall())
+            for ident, name, county_id, school_id in cursor.fetchall():
+                if owns(scope, county_id=county_id, school_id=school_id):
+                    names[ident] = name
             cursor.execute(
-                f"SELECT id_number, item_id, semester_id, amount, paid_on FROM {disb} "  # noqa: S608
-                f"WHERE semester_id IN ({', '.join(['%s'] * len(semester_ids))}) "
+                "SELECT id_number, item_id, semester_id, amount, paid_on, county_id, school_id "  # noqa: S608
+                f"FROM {disb} WHERE semester_id IN ({', '.join(['%s'] * len(semester_ids))}) "
                 f"AND id_number {match}",
                 [*semester_ids, *params],
             )
-            for ident, item_id, semester_id, amount, paid_on in cursor.fetchall():
-                done[(ident, item_id, semester_id)] = (_decimal(amount), _day(paid_on))
+            for (
+                ident,
+                item_id,
+                semester_id,
+                amount,
+                paid_on,
+                county_id,
+                school_id,
+            ) in cursor.fetchall():
+                done[(ident, item_id, semester_id)] = (
+                    (_decimal(amount), _day(paid_on))
+                    if owns(scope, county_id=county_id, school_id=school_id)
+                    else None
+                )
     return names, done
 
 
@@ -847,7 +860,7 @@ class DisbursementsSpec(ImportSpec):
                 if ok is None:
                     ok = scope_ok[school.pk] = in_scope(ctx.scope, school)
                 if not ok:
-                    error(row, "就读学校", out_of_scope_message(school, label))
+                    error(row, "就读学校", out_of_scope_message(label))
                     bad = True
             item, message = item_of[v["资助项目"]]
             if item is None:
@@ -924,7 +937,7 @@ class DisbursementsSpec(ImportSpec):
         ctx.progress(_("核对名册和已有发放记录"), total, total)
         ids = sorted({p[1] for p in parsed})
         semester_ids = sorted({p[5].id for p in parsed})
-        roster_names, done = _known_payees(ids, semester_ids)
+        roster_names, done = _known_payees(ids, semester_ids, ctx.scope)
 
         for number, ident, name, school, item, semester, amount, paid_on in parsed:
             roster_name = roster_names.get(ident)
@@ -938,7 +951,12 @@ class DisbursementsSpec(ImportSpec):
                     % {"n": mask_name(roster_name)},
                 )
                 continue
-            previous = done.get((ident, item.id, semester.id))
+            key = (ident, item.id, semester.id)
+            previous = done.get(key)
+            if previous is None and key in done:
+                # Paid by another unit: one payment per item and semester, whose it is not said.
+                error(number, "身份证号", not_our_student_message())
+                continue
             if previous is not None:
                 if previous[0] == amount:
                     result.skip(

@@ -166,11 +166,17 @@ class Schools:
 
 
 def in_scope(scope: Scope, school: SchoolRef) -> bool:
+    return owns(scope, county_id=school.county_id, school_id=school.pk)
+
+
+def owns(scope: Scope, *, county_id: int | None, school_id: int | None) -> bool:
+    """Whether a row of this county and school (a roster student, a payment) is the
+    uploader's: the same rule as `ScopedQuerySet.for_scope`, on values already loaded."""
     if scope.sees_all:
         return True
     if scope.county_id is not None:
-        return school.county_id == scope.county_id
-    return school.pk in scope.unit_ids
+        return county_id == scope.county_id
+    return school_id is not None and school_id in scope.unit_ids
 
 
 def scope_label(ctx: Any) -> str:
@@ -183,11 +189,19 @@ def scope_label(ctx: Any) -> str:
     return unit.display_name if unit is not None else _("本单位")
 
 
-def out_of_scope_message(school: SchoolRef, label: str) -> str:
-    return _("%(school)s 不属于本单位（%(unit)s），不能上传") % {
-        "school": school.name,
-        "unit": label,
-    }
+# Messages about rows outside the uploader's scope say only that: never the school, the
+# name (even masked) or an amount of a child the uploader may not see. The uploader's own
+# unit is named, since that is what they can act on.
+
+
+def out_of_scope_message(label: str) -> str:
+    """The school of the row is not the uploader's."""
+    return _("该校不属于本单位（%(unit)s），不能上传") % {"unit": label}
+
+
+def not_our_student_message() -> str:
+    """The ID number belongs to a child (on the roster or paid) of another unit."""
+    return _("该生不属于本单位，不能上传；如系转学，请由原单位或市局调整")
 
 
 class Counties:

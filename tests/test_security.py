@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
 import re
 import subprocess
@@ -11,10 +13,20 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from openpyxl import Workbook
 
+from dropout.imports import ENROLMENT, HOUSEHOLD
+from subsidies.imports import DisbursementsSpec, RosterSpec
+from subsidies.models import Semester
+from subsidies.services import standards_load
+from tasks.imports import ImportContext
 from tasks.models import LedgerEntry
+from tasks.scoping import user_scope
+from xc_fupin.lib.idnumber import mask_name
+from xc_fupin.lib.sheets import read_table
 
 from .factories import PASSWORD
+from .subsidies.conftest import add_student, pay
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
@@ -109,3 +121,162 @@ def test_check_deploy_reports_nothing_with_production_settings(tmp_path: Any) ->
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "System check identified no issues" in out.stdout
+
+
+# --- Probe finding 1: upload validation says nothing about another county's child -------
+#
+# A county that types another county's child's ID number into a sheet must learn only
+# that the child is not its own: not the school, not the (masked) name, not an amount.
+# Every message a user can read (errors, skip notes — the preview and the errors .xlsx
+# are built from them) is checked.
+
+
+LANGXI_CHILD_NAME = "郎一鸣"
+
+
+@pytest.fixture
+def langxi_child(plan: None, langxi_school: Any, xuanzhou_school: Any) -> Any:
+    standards_load()
+    child = add_student(langxi_school, 8, name=LANGXI_CHILD_NAME)
+    pay(
+        child.id_number,
+        LANGXI_CHILD_NAME,
+        langxi_school,
+        Semester.objects.get(code="2019春"),
+        "500.00",
+        dt.date(2019, 6, 1),
+    )
+    return child
+
+
+def told(result: Any) -> str:
+    return "\n".join([str(e) for e in result.errors] + [n.message for n in result.skipped])
+
+
+def assert_names_nothing_of(text: str, child: Any) -> None:
+    assert "不属于本单位" in text, text
+    for secret in (
+        child.school.name,
+        "郎溪",
+        child.name,
+        mask_name(child.name),
+        child.name[0] + "*",
+        "500",
+        "2019-06-01",
+    ):
+        assert secret not in text, (secret, text)
+
+
+def sheet(rows: list[list[Any]]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def check(spec: Any, rows: list[list[Any]], user: Any) -> Any:
+    table = read_table(io.BytesIO(sheet(rows)), filename="表.xlsx", columns=spec.columns)
+    return spec.validate(table, ImportContext(user=user, scope=user_scope(user), unit=user.unit))
+
+
+PAYMENT_HEAD: list[Any] = [
+    "身份证号",
+    "姓名",
+    "就读学校",
+    "资助项目",
+    "学期",
+    "金额(元)",
+    "发放日期",
+]
+LIVING = "义务教育家庭经济困难学生生活补助"
+
+
+def test_a_roster_row_with_another_countys_child_says_only_not_ours(
+    langxi_child: Any, xuanzhou_staff: Any
+) -> None:
+    rows = [
+        ["身份证号", "姓名", "户籍县区", "就读学校", "学段", "年级", "是否寄宿"],
+        [langxi_child.id_number, "张三", "宣州区", "宣州区实验小学", "小学", "一年级", "否"],
+    ]
+    result = check(RosterSpec(), rows, xuanzhou_staff)
+    assert not result.ok
+    assert_names_nothing_of(told(result), langxi_child)
+
+
+@pytest.mark.parametrize(
+    ("name", "amount"),
+    [("张三", 250), (LANGXI_CHILD_NAME, 250), (LANGXI_CHILD_NAME, 500)],
+    ids=["other-name", "other-amount", "same-payment"],
+)
+def test_a_payment_row_with_another_countys_child_says_only_not_ours(
+    langxi_child: Any, xuanzhou_staff: Any, name: str, amount: int
+) -> None:
+    rows = [
+        PAYMENT_HEAD,
+        [langxi_child.id_number, name, "宣州区实验小学", LIVING, "2019春", amount, "2019-06-10"],
+    ]
+    result = check(DisbursementsSpec(), rows, xuanzhou_staff)
+    assert not result.ok and not result.rows
+    assert_names_nothing_of(told(result), langxi_child)
+
+
+def test_a_payment_or_roster_row_naming_another_countys_school_names_nothing(
+    langxi_child: Any, xuanzhou_staff: Any
+) -> None:
+    payment = check(
+        DisbursementsSpec(),
+        [
+            PAYMENT_HEAD,
+            [langxi_child.id_number, "张三", "3134002001", LIVING, "2019春", 250, "2019-06-10"],
+        ],
+        xuanzhou_staff,
+    )
+    roster = check(
+        RosterSpec(),
+        [
+            ["身份证号", "姓名", "就读学校", "学段", "是否寄宿"],
+            [langxi_child.id_number, "张三", "3134002001", "小学", "否"],
+        ],
+        xuanzhou_staff,
+    )
+    for result in (payment, roster):
+        assert not result.ok
+        assert_names_nothing_of(told(result), langxi_child)
+
+
+def test_a_name_mismatch_on_our_own_roster_still_helps(
+    langxi_child: Any, xuanzhou_school: Any, xuanzhou_staff: Any
+) -> None:
+    ours = add_student(xuanzhou_school, 9, name="宣小明")
+    rows: list[list[Any]] = [
+        PAYMENT_HEAD,
+        [ours.id_number, "张三", "宣州区实验小学", LIVING, "2019春", 250, "2019-06-10"],
+    ]
+    result = check(DisbursementsSpec(), rows, xuanzhou_staff)
+    assert "该身份证号在名册中的姓名为 宣**" in told(result)
+
+
+def test_enrolment_and_household_rows_of_another_county_name_nothing(
+    langxi_child: Any, xuanzhou_staff: Any
+) -> None:
+    enrolment = check(
+        ENROLMENT,
+        [
+            ["身份证号", "姓名", "学校", "年级", "学籍状态", "统计日期"],
+            [langxi_child.id_number, "张三", "郎溪县实验小学", "一年级", "在读", "2019-09-30"],
+        ],
+        xuanzhou_staff,
+    )
+    household = check(
+        HOUSEHOLD,
+        [
+            ["身份证号", "姓名", "县区", "乡镇", "村", "统计日期"],
+            [langxi_child.id_number, "张三", "郎溪县", "飞鲤镇", "新发村", "2019-09-30"],
+        ],
+        xuanzhou_staff,
+    )
+    for result in (enrolment, household):
+        assert not result.ok
+        assert_names_nothing_of(told(result), langxi_child)
