@@ -71,7 +71,10 @@ class DeliveryForm(forms.Form):
         Semester.objects.order_by("start"), to_field_name="code", label=_("学期")
     )
     way = forms.ChoiceField(choices=Notice.Way.choices, label=_("告知方式"))
-    on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    # <input type=date> takes only ISO dates; the locale's 2019/06/16 would show blank.
+    on = forms.DateField(
+        label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     handled_by = forms.CharField(max_length=50, label=_("经办人"))
     note = forms.CharField(max_length=200, required=False, label=_("备注"))
 

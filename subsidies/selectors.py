@@ -449,7 +449,8 @@ def _name_rows(rows: list[OmissionRow], counties: dict[int, str], semester: Seme
     )
     items = dict(SubsidyItem.objects.values_list("pk", "name"))
     for r in rows:
-        r.county_name = counties.get(r.county_id, str(_("市直"))) if r.county_id else str(_("市直"))
+        city = str(_("市直学校"))
+        r.county_name = counties.get(r.county_id, city) if r.county_id else city
         r.school_name = schools.get(r.school_id, "") if r.school_id else ""
         r.paid_school_name = schools.get(r.paid_school_id, "") if r.paid_school_id else ""
         r.item_name = items.get(r.item_id, "")

@@ -245,7 +245,7 @@ def _export_table(
             last = max((d.paid_on for d in paid.values()), default=None)
             yield [
                 number,
-                s.county.current_name() if s.county else _("市直"),
+                s.county.current_name() if s.county else _("市直学校"),
                 s.school.name if s.school else "",
                 s.school.school_code if s.school else "",
                 s.name if full_ids else mask_name(s.name),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePath
 from typing import Any
 
 from django import forms
@@ -222,7 +223,9 @@ def upload_errors_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     upload = _scoped(request, pk)
     rows = [[e["row"], e["column"], e["message"]] for e in upload.errors]
     data = xlsx_bytes([("错误清单", ["行号", "列", "原因"], rows)])
-    return download(data, f"错误清单-{upload.original_name}.xlsx")
+    # "表.xlsx" gives "错误清单-表.xlsx", not "错误清单-表.xlsx.xlsx".
+    stem = PurePath(upload.original_name).stem
+    return download(data, f"错误清单-{stem}.xlsx")
 
 
 @login_required

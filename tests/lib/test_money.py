@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xc_fupin.lib.money import AmountError, parse_amount, round_money
+from xc_fupin.lib.money import AmountError, format_money, parse_amount, round_money
 
 
 def test_round_money_rounds_halves_up() -> None:
@@ -114,3 +114,12 @@ def test_parsing_junk_raises_only_amount_errors(raw: object) -> None:
 @given(st.decimals(min_value=0, max_value=10**9, places=2))
 def test_formatted_amounts_round_trip(amount: Decimal) -> None:
     assert parse_amount(f"{amount:,}元") == amount
+
+
+def test_it_writes_every_amount_with_cents_and_thousands_separators() -> None:
+    assert format_money(Decimal("1250")) == "1,250.00"
+    assert format_money(Decimal("312.5")) == "312.50"
+    assert format_money(156.25) == "156.25"
+    assert format_money(625) == "625.00"
+    assert format_money(Decimal("1234567.005")) == "1,234,567.01"
+    assert format_money(None) == ""

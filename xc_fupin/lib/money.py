@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from xc_fupin.lib.text import normalize_text, shorten
 
-__all__ = ["MAX_AMOUNT", "AmountError", "parse_amount", "round_money"]
+__all__ = ["MAX_AMOUNT", "AmountError", "format_money", "parse_amount", "round_money"]
 
 CENT = Decimal("0.01")
 # No single aid payment comes near this; a bigger number is a pasted ID or a typo.
@@ -35,6 +35,18 @@ class AmountError(ValueError):
 def round_money(value: Decimal) -> Decimal:
     """Round to cents, halves away from zero (the rule finance offices use)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(value: Decimal | int | float | str | None) -> str:
+    """The one way an amount is written for people: cents and thousands separators,
+    "1,250.00" (pages, documents and export labels all use it). None and "" give ""."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return f"{round_money(amount):,.2f}"
 
 
 def _not_a_number(raw: object) -> AmountError:
