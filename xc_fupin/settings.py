@@ -81,12 +81,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "import_export",
     "django_celery_beat",
-    "axes",
+    "xc_fupin.apps.AxesConfig",  # django-axes, with Chinese admin names
     "csp",
     "simple_history",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "xc_fupin.apps.TOTPConfig",  # django-otp's TOTP devices, with Chinese admin names
     "tasks",
+    "intake",
     "subsidies",
     "dropout",
     "inspections",
@@ -102,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # An imported account sees only the password change until its one-time password is gone.
+    "tasks.accounts.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Puts the request's user on every historical row (audit trail).
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -220,7 +223,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # The database cache: shared by every web and worker process, and still there when Redis
 # is down. Dashboard figures at province scale are cached in it (tasks/figures.py).
-# `manage.py createcachetable` creates the table (scripts/run does).
+# `manage.py migrate` creates the table (tasks/migrations/0008_cache_table.py).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
