@@ -32,6 +32,7 @@ from .periods import (
     quarter_months,
     quarter_start,
 )
+from .texts import month_day_words, semester_words
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,22 @@ def _figures(kind: str, period: dt.date) -> dict[str, Any]:
     return data
 
 
+def praisable(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Units that may be praised: scored, with no overdue item in the period and no
+    督办单 still open (a unit named in section 四 is never praised in section 二)."""
+    blocked = set(data.get("events", {}).get("not_praised", []))
+    blocked |= {m.get("unit_id") for m in data.get("events", {}).get("missed", [])}
+    blocked |= {
+        e.get("unit_id") for e in data.get("events", {}).get("escalations", []) if e.get("open")
+    }
+    rows = sorted(data["rows"], key=lambda r: (r["rank"], r["unit_id"]))
+    return [r for r in rows if r["score"] is not None and r["unit_id"] not in blocked]
+
+
 def _default_texts(report: Report, data: dict[str, Any]) -> dict[str, str]:
     rows = sorted(data["rows"], key=lambda r: (r["rank"], r["unit_id"]))
     scored = [r for r in rows if r["score"] is not None]
-    praised = scored[:2]
+    praised = praisable(data)[:2]
     lagging = [r for r in scored[-2:] if r not in praised]
     avg, totals = data["averages"], data["totals"]
     expected = sum(r["reports_expected"] for r in rows)
@@ -71,8 +84,8 @@ def _default_texts(report: Report, data: dict[str, Any]) -> dict[str, str]:
 
     summary = (
         f"{label}，各县市区教体局、市直学校认真落实《宣城市2019年教育助学脱贫工作计划》，"
-        f"教育助学脱贫各项工作有序推进。截至{quarter_end(report.period):%-m月%-d日}，"
-        f"{data.get('semester') or '本'}学期各单位平均资助覆盖率{pct(avg.get('coverage'))}，最高档发放率{pct(avg.get('top_rate'))}，"
+        f"教育助学脱贫各项工作有序推进。截至{month_day_words(quarter_end(report.period))}，"
+        f"{semester_words(data.get('semester'))}各单位平均资助覆盖率{pct(avg.get('coverage'))}，最高档发放率{pct(avg.get('top_rate'))}，"
         f"结果告知率{pct(avg.get('informed_rate'))}；尚有{totals['unpaid_students']}名建档立卡学生资助未发放到位"
         f"（遗漏{totals['omissions']}人次）。本季度应报月报{expected}份，按时报送{on_time}份；"
         f"在办辍学个案{totals['open_cases']}件，本季度劝返复学{totals['returned_cases']}人。现将有关情况通报如下。"
@@ -80,7 +93,7 @@ def _default_texts(report: Report, data: dict[str, Any]) -> dict[str, str]:
     praised_text = (
         "\n".join(
             f"{r['unit']}综合得分{r['score']:.1f}，位列第{r['rank']}名，资助覆盖率{pct(r['coverage'])}，"
-            f"月报按时报送率{pct(r['timeliness'])}，予以通报表扬。"
+            f"月报按时报送率{pct(r['timeliness'])}，本季度无逾期事项，予以通报表扬。"
             for r in praised
         )
         or "本季度暂无。"
@@ -100,15 +113,6 @@ def _default_texts(report: Report, data: dict[str, Any]) -> dict[str, str]:
         lag_lines.append(
             f"{r['unit']}综合得分{r['score']:.1f}，位列第{r['rank']}名：{parts}{extra}，予以通报，限期整改。"
         )
-    events = data.get("events", {})
-    missed_lines = [
-        f"{m['unit']}：{m['deadline']}（{m['due_on']}截止）逾期——{'；'.join(m['items'])}。"
-        for m in events.get("missed", [])
-    ]
-    missed_lines += [
-        f"已向{e['unit']}下发{'再次' if e['level'] > 1 else ''}督办单（{e['number']}），要求于{e['answer_due']}前报送整改报告，目前{e['state']}。"
-        for e in events.get("escalations", [])
-    ]
     requirements = [
         *[f"{d}。" for d in data.get("next_deadlines", [])],
         "被通报单位要认真分析原因，于通报印发之日起10日内向市教体局计财科报送书面整改报告。",
@@ -118,8 +122,9 @@ def _default_texts(report: Report, data: dict[str, Any]) -> dict[str, str]:
         "summary": summary,
         "praised": praised_text,
         "lagging": "\n".join(lag_lines) or "本季度暂无。",
-        "missed": "\n".join(missed_lines) or "本季度无逾期事项。",
+        "missed": "\n".join(documents.missed_lines(data.get("events", {}))) or "本季度无逾期事项。",
         "requirements": "\n".join(requirements),
+        "cc": documents.DEFAULT_CC,
     }
 
 
@@ -166,9 +171,7 @@ def report_build(
     if kind not in Report.Kind.values:
         raise ValueError(kind)
     period = quarter_start(period) if kind == Report.Kind.QUARTERLY else period.replace(day=1)
-    from tasks.clock import today as clock_today
-
-    day = today or clock_today()
+    day = today or clock.today()
     report, _c = Report.objects.get_or_create(
         kind=kind, period=period, defaults={"title": _title(kind, period)}
     )
@@ -190,14 +193,7 @@ def report_build(
             locked.title = _title(kind, period)
             if kind == Report.Kind.QUARTERLY:
                 if not locked.doc_number:
-                    conf = ReportingSettings.current()
-                    DocCounter.objects.get_or_create(prefix=conf.circular_prefix, year=day.year)
-                    counter = DocCounter.objects.select_for_update().get(
-                        prefix=conf.circular_prefix, year=day.year
-                    )
-                    counter.last += 1
-                    counter.save(update_fields=["last"])
-                    locked.doc_number = f"{conf.circular_prefix}〔{day.year}〕{counter.last}号"
+                    locked.doc_number = _next_number(day.year)
                 if not locked.texts_edited:
                     locked.texts = _default_texts(locked, locked.figures)
             _render(locked, day)
@@ -214,6 +210,17 @@ def report_build(
         raise
 
 
+def _next_number(year: int) -> str:
+    """The next 文号 of the circular series for `year` (e.g. 宣教通〔2019〕3号); the
+    counter row is locked, so two builds never take the same number."""
+    conf = ReportingSettings.current()
+    DocCounter.objects.get_or_create(prefix=conf.circular_prefix, year=year)
+    counter = DocCounter.objects.select_for_update().get(prefix=conf.circular_prefix, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{conf.circular_prefix}〔{year}〕{counter.last}号"
+
+
 def _editor_guard(user: Any) -> None:
     if not user.has_perm("reports.change_report") or not user_scope(user).sees_all:
         raise PermissionDenied(_("只有市级审核人员可以修改通报。"))
@@ -228,8 +235,6 @@ def report_texts_update(*, user: Any, report: Report, texts: dict[str, str]) -> 
     """Staff edit the circular's paragraphs before issuing; the .docx is rendered again
     from the stored figures (figures are not recomputed). Raises on an issued report."""
     _editor_guard(user)
-    from tasks.clock import today as clock_today
-
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         _not_frozen(locked)
@@ -237,7 +242,7 @@ def report_texts_update(*, user: Any, report: Report, texts: dict[str, str]) -> 
         locked.texts_edited = True
         if locked.state == Report.State.APPROVED:
             locked.state = Report.State.DRAFT  # an edit after approval needs approving again
-        _render(locked, clock_today())
+        _render(locked, clock.today())
         locked.save()
     return locked
 
@@ -270,16 +275,30 @@ def report_approve(*, user: Any, report: Report) -> Report:
 
 
 def report_issue(*, user: Any, report: Report) -> Report:
-    """已审定 → 已印发; from then on the report is frozen (files and snapshot kept as they are)."""
+    """已审定 → 已印发; from then on the report is frozen.
+
+    The files are rendered once more, dated the day of issue (the demo clock in the
+    demo), and a circular built in another year takes its 文号 from the issue year's
+    series. The state is claimed with a conditional update, so issuing twice does
+    nothing the second time (ValidationError)."""
     if not user.has_perm("reports.issue_report") or not user_scope(user).sees_all:
         raise PermissionDenied(_("您没有印发通报的权限。"))
-    done = Report.objects.filter(pk=report.pk, state=Report.State.APPROVED).update(
-        state=Report.State.ISSUED, issued_by=user, issued_at=clock.now()
-    )
-    if not done:
-        raise ValidationError(_("只有已审定的通报可以印发。"))
-    audit.record(report, user=user)
-    return report
+    day = clock.today()
+    with transaction.atomic():
+        done = Report.objects.filter(pk=report.pk, state=Report.State.APPROVED).update(
+            state=Report.State.ISSUED, issued_by=user, issued_at=clock.now()
+        )
+        if not done:
+            raise ValidationError(_("只有已审定的通报可以印发。"))
+        issued = Report.objects.get(pk=report.pk)
+        if issued.kind == Report.Kind.QUARTERLY and f"〔{day.year}〕" not in issued.doc_number:
+            issued.doc_number = _next_number(day.year)
+        _render(issued, day)
+        Report.objects.filter(pk=issued.pk).update(
+            doc_number=issued.doc_number, docx=issued.docx.name, xlsx=issued.xlsx.name
+        )
+        audit.record(issued, user=user)
+    return issued
 
 
 def month_to_build(today: dt.date) -> dt.date:

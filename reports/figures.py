@@ -22,6 +22,7 @@ from tasks.scoping import EVERYTHING
 from .models import Breach, Escalation, MonthlySubmission
 from .periods import month_end, month_label
 from .selectors import reporting_units, submission_due
+from .texts import task_short_name
 
 #: The rates that make the score, with the words a comment uses for each.
 RATES: list[tuple[str, str]] = [
@@ -264,11 +265,16 @@ def with_changes(current: dict[str, Any], previous: dict[str, Any] | None) -> di
 
 
 def quarter_events(start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Deadlines missed and escalation notices raised between start and end."""
+    """Deadlines missed and escalation notices raised between start and end, and the
+    units that may not be praised: any overdue item in the quarter, or a 督办单 not yet
+    closed (销号) whenever it was raised."""
     missed = [
         {
             "unit": b.unit.display_name,
-            "deadline": f"任务{b.deadline.task.number} {b.deadline.label}",
+            "unit_id": b.unit_id,
+            "task_number": b.deadline.task.number,
+            "task": task_short_name(b.deadline.task),
+            "deadline": b.deadline.label,
             "due_on": b.deadline.due_on.isoformat(),
             "items": b.items,
         }
@@ -280,17 +286,26 @@ def quarter_events(start: dt.date, end: dt.date) -> dict[str, Any]:
         {
             "number": e.number,
             "unit": e.unit.display_name,
+            "unit_id": e.unit_id,
             "level": e.level,
-            "deadline": f"任务{e.deadline.task.number} {e.deadline.label}",
+            "task": task_short_name(e.deadline.task),
+            "deadline": e.deadline.label,
             "raised_on": e.raised_on.isoformat(),
             "answer_due": e.answer_due.isoformat(),
             "state": e.get_state_display(),
+            "open": e.state != Escalation.State.CLOSED,
         }
         for e in Escalation.objects.filter(raised_on__gte=start, raised_on__lte=end)
         .select_related("unit", "deadline", "deadline__task")
         .order_by("seq")
     ]
-    return {"missed": missed, "escalations": escalations}
+    unresolved = set(
+        Escalation.objects.filter(raised_on__lte=end)
+        .exclude(state=Escalation.State.CLOSED)
+        .values_list("unit_id", flat=True)
+    )
+    not_praised = sorted(unresolved | {m["unit_id"] for m in missed})
+    return {"missed": missed, "escalations": escalations, "not_praised": not_praised}
 
 
 def next_deadlines(start: dt.date, end: dt.date) -> list[str]:
@@ -303,14 +318,15 @@ def next_deadlines(start: dt.date, end: dt.date) -> list[str]:
         .select_related("task")
         .order_by("due_on")
     ):
+        name = task_short_name(d.task)
         if d.kind == d.Kind.MONTHLY and d.task.number == 5:
-            text = f"每月{d.due_on.day}日前报送上月月报及任务5台账"
+            text = f"每月{d.due_on.day}日前报送上月月报，并填报“{name}”台账"
         elif d.kind == d.Kind.MONTHLY:
-            text = f"每月{d.due_on.day}日前完成任务{d.task.number}上月工作并填报台账"
+            text = f"每月{d.due_on.day}日前完成“{name}”上月工作并填报台账"
+        elif d.task.number == 3:
+            text = f"{d.due_on.month}月{d.due_on.day}日前完成{d.label}资助资金发放，确保无遗漏"
         else:
-            text = f"{d.due_on.month}月{d.due_on.day}日前完成任务{d.task.number}“{d.label}”"
-            if d.task.number == 3:
-                text = f"{d.due_on.month}月{d.due_on.day}日前完成{d.label}资助资金发放，确保无遗漏"
+            text = f"{d.due_on.month}月{d.due_on.day}日前完成“{name}”{d.label}工作"
         if text not in seen:
             seen.add(text)
             out.append(text)

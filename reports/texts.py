@@ -49,6 +49,14 @@ def month_day_words(day: dt.date) -> str:
     return f"{day.month}月{day.day}日"
 
 
+def semester_words(code: str | None) -> str:
+    """ "2019春" → "2019年春季学期"."""
+    if not code:
+        return "本学期"
+    m = re.match(r"^(\d{4})([春秋])$", code)
+    return f"{m.group(1)}年{m.group(2)}季学期" if m else code
+
+
 def _derived(text: str) -> str:
     first = re.split(r"[。，,；;]", text, maxsplit=1)[0].strip()
     return first if len(first) <= 16 else first[:16]
@@ -67,6 +75,7 @@ _CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
 _SPACE_AFTER_CJK = re.compile(rf"(?<={_CJK})\s+|\s+(?={_CJK})")
 _TASK_REF = re.compile(r"任务(\d+)\s*")
 _COUNTY_PREFIX = re.compile(r"^[^：:]{2,12}[：:]")
+_UNPAID = re.compile(r"^(\d+)\s*名建档立卡学生\s*(\d{4}[春秋])\s*资助未发放到位$")
 
 
 def tidy(text: str) -> str:
@@ -83,6 +92,10 @@ def plain_item(item: str, unit_name: str = "") -> str:
         text = text[len(unit_name) :].lstrip("：:")
     else:
         text = _COUNTY_PREFIX.sub("", text) if "名建档立卡学生" in text else text
+    unpaid = _UNPAID.match(text.strip())
+    if unpaid:
+        n, code = unpaid.groups()
+        return f"尚有{n}名建档立卡学生{semester_words(code)}资助未发放到位"
     m = _TASK_REF.match(text)
     if m:
         name = short_name_of_number(int(m.group(1)))

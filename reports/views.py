@@ -33,6 +33,7 @@ from .forms import (
 )
 from .models import CorrectionReport, Escalation, MonthlySubmission, Report, SubmissionEvent
 from .periods import month_label, month_start, parse_month, parse_quarter, previous_month
+from .texts import date_words
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -203,8 +204,21 @@ def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def report_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """印发 asks first: GET shows what will be frozen and the date it will carry; only the
+    confirming POST issues (no inline script: the CSP forbids it)."""
+    if request.method != "POST":
+        report = _report(request, pk)
+        if not (request.user.has_perm("reports.issue_report") and _is_city(request)):
+            raise PermissionDenied
+        if report.state != Report.State.APPROVED:
+            messages.error(request, _("只有已审定的通报可以印发。"))
+            return redirect("reports:report", pk=pk)
+        return render(
+            request,
+            "reports/issue_confirm.html",
+            {"report": report, "issue_day": date_words(today())},
+        )
     return _report_action(
         request,
         pk,

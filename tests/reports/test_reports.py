@@ -117,7 +117,8 @@ def test_the_monthly_build_writes_a_docx_and_xlsx_with_the_figures(known: None) 
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "排名"
     lx = next(r for r in rows if r[1] == "郎溪县")
-    assert lx[4] == "100.0" and lx[8] == "已报（逾期）"
+    # Numbers are stored as numbers, so the annex sums and sorts in Excel.
+    assert lx[4] == 100.0 and isinstance(lx[4], int | float) and lx[8] == "已报（逾期）"
 
 
 def test_building_twice_changes_nothing_and_regenerating_a_draft_is_allowed(known: None) -> None:
@@ -160,7 +161,7 @@ def test_the_quarterly_circular_is_formal_and_freezes_when_issued(
     for heading in ("二、表扬单位", "三、通报单位", "四、逾期事项及督办情况", "五、下季度工作要求"):
         assert heading in text
     assert "宣教督〔2019〕" in text  # the escalation notices of the quarter are named
-    assert "宣州区：1 名建档立卡学生 2019春 资助未发放到位" in text
+    assert "宣州区：尚有1名建档立卡学生2019年春季学期资助未发放到位（2019年6月15日截止）" in text
     assert "9月25日前完成2019秋季学期资助资金发放" in text
     annex = load_workbook(report.xlsx.path)
     assert annex.sheetnames == ["指标排名", "逾期事项", "督办单"]

@@ -136,7 +136,7 @@ def test_the_reviewer_sees_what_waits_for_review(
     )
     ledger(5, "langxi-jtj", langxi_staff, MAY)
     esc = Escalation.objects.create(
-        deadline=Deadline.objects.filter(task__number=3).order_by("due_on").first(),
+        deadline=Deadline.objects.filter(task__number=3).order_by("due_on")[0],
         unit=unit("xuanzhou-jtj"),
         number="宣教督〔2019〕2号",
         year=2019,

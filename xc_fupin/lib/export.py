@@ -74,9 +74,9 @@ def write_xlsx(
 ) -> None:
     """Write one or more sheets to an .xlsx, streaming rows (memory stays flat).
 
-    Each sheet gets a bold, frozen header row. `column_widths` maps a header name to a
-    width in Excel units; other columns are sized to their header. Every cell goes through
-    `neutralize`.
+    Each sheet gets a bold, frozen header row that repeats on every printed page.
+    `column_widths` maps a header name to a width in Excel units; other columns are sized
+    to their header. Every cell goes through `neutralize`.
     """
     widths = column_widths or {}
     workbook = Workbook(write_only=True)
@@ -86,6 +86,7 @@ def write_xlsx(
     for title, headers, rows in sheets:
         sheet = workbook.create_sheet(_sheet_title(title, used_titles))
         sheet.freeze_panes = "A2"
+        sheet.print_title_rows = "1:1"  # the header row repeats on every printed page
         for index, header in enumerate(headers, start=1):
             width = widths.get(header, max(8, _display_width(str(header)) + 4))
             sheet.column_dimensions[get_column_letter(index)].width = width
