@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tasks import clock
 from tasks.models import Unit, User
 
 from . import services
-from .models import Feedback, Inspection, RectificationItem
+from .models import Feedback, Inspection, RectificationItem, Status
 
 TEAM = "市教体局暗访组（计财科、基教科）"
 VISITED = dt.date(2019, 5, 20)
@@ -37,19 +37,21 @@ def _on(day: dt.date) -> Iterator[None]:
             os.environ["XC_TODAY"] = old
 
 
-def _pdf(name: str) -> ContentFile[bytes]:
-    return ContentFile(b"%PDF-1.4\n% demo evidence\n", name=name)
+def _pdf(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"%PDF-1.4\n% demo evidence\n", "application/pdf")
 
 
 def _inspection(reviewer: Any, end: dt.date) -> int:
-    if Inspection.objects.filter(team=TEAM, visited_on=VISITED).exists() or end < VISITED:
+    if end < VISITED:
         return 0
     xuanzhou = Unit.objects.get(code="xuanzhou-jtj")
     langxi = Unit.objects.get(code="langxi-jtj")
     school = Unit.objects.filter(code="school-xuanzhou-1").first() or xuanzhou
     F = services.FindingData
+    inspection = Inspection.objects.filter(team=TEAM, visited_on=VISITED).first()
+    made = 0 if inspection else 1
     with _on(dt.date(2019, 5, 21)):
-        inspection = services.inspection_create(
+        inspection = inspection or services.inspection_create(
             user=reviewer,
             kind=Inspection.Kind.UNANNOUNCED,
             visited_on=VISITED,
@@ -84,18 +86,21 @@ def _inspection(reviewer: Any, end: dt.date) -> int:
     items = {i.unit.code: i for i in inspection.items.select_related("unit")}
     langxi_user = User.objects.filter(username="langxi").first()
     school_user = (
-        User.objects.filter(username="school").first()
+        User.objects.filter(username="school", unit=school).first()
         or User.objects.filter(username="xuanzhou").first()
     )
-    steps = []
+    school_item, langxi_item = items[school.code], items[langxi.code]
+    # (day, item, the state it must be in, what happens): a re-run skips what is done.
+    steps: list[tuple[dt.date, RectificationItem, str, Callable[[], object]]] = []
     if school_user is not None:
-        it = items[school.code]
         steps.append(
             (
                 dt.date(2019, 6, 3),
-                lambda it=it: services.item_answer(
+                school_item,
+                Status.OPEN,
+                lambda: services.item_answer(
                     user=school_user,
-                    item=it,
+                    item=school_item,
                     answer="已建立缺课当日跟踪登记表，班主任每日上报，连续缺课3天以上即报县教体局。",
                     files=[_pdf("缺课跟踪登记制度.pdf")],
                 ),
@@ -104,29 +109,33 @@ def _inspection(reviewer: Any, end: dt.date) -> int:
         steps.append(
             (
                 dt.date(2019, 6, 6),
-                lambda it=it: services.item_close(
-                    user=reviewer, item=it, comment="制度和登记表已核实，同意销号。"
+                school_item,
+                Status.ANSWERED,
+                lambda: services.item_close(
+                    user=reviewer, item=school_item, comment="制度和登记表已核实，同意销号。"
                 ),
             )
         )
     if langxi_user is not None:
-        it = items[langxi.code]
         steps.append(
             (
                 dt.date(2019, 6, 12),
-                lambda it=it: services.item_answer(
+                langxi_item,
+                Status.OPEN,
+                lambda: services.item_answer(
                     user=langxi_user,
-                    item=it,
+                    item=langxi_item,
                     answer="已补齐2019年春季学期发放签字表，资助档案按学期装订归档。",
                     files=[_pdf("建平镇中心学校发放签字表.pdf")],
                 ),
             )
         )
-    for day, step in steps:
-        if day <= end:
+    for day, item, status, step in steps:
+        item.refresh_from_db()
+        if day <= end and item.status == status:
             with _on(day):
                 step()
-    return 1
+    return made
 
 
 FEEDBACK = [

@@ -61,7 +61,7 @@ def _deadline_for(source: str, due_on: dt.date) -> Deadline | None:
         kind=Deadline.Kind.RECTIFICATION,
         period_start=due_on,
         defaults={
-            "label": f"{what}（{due_on:%Y年%-m月%-d日}前）",
+            "label": what,
             "period_end": due_on,
             "due_on": due_on,
             "note": _("由整改事项生成，随整改时限变化"),
@@ -318,7 +318,7 @@ def item_answer(
                 file=f,
                 original_name=Path(f.name or "file").name[:200],
                 size=f.size or 0,
-                content_type=(f.content_type or "")[:100],
+                content_type=(getattr(f, "content_type", "") or "")[:100],
             )
     item.refresh_from_db()
     return item

@@ -1,0 +1,70 @@
+"""Overdue rectification items go through the deadline check like any other deadline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from inspections import services
+from inspections.models import RectificationItem
+from reports import services as report_services
+from reports.models import Breach, Escalation, Reminder
+from tasks.selectors import plan_board
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def _check(day: str) -> report_services.CheckResult:
+    with at(day, hour=8):
+        return report_services.deadlines_check(today=dt.date.fromisoformat(day), send=False)
+
+
+def test_it_reminds_then_marks_overdue_and_escalates(
+    xz_item: RectificationItem, lx_item: RectificationItem, feedback: Any
+) -> None:
+    _check("2019-06-07")  # 3 days before 6-10
+    reminder = Reminder.objects.get(unit__code="xuanzhou-jtj", deadline=xz_item.deadline)
+    assert reminder.offset_days == 3
+    assert reminder.items == [
+        "2019-05-20 暗访发现问题“宣州区三户家庭未收到资助告知单”尚未报告整改情况"
+    ]
+    result = _check("2019-06-11")
+    breach = Breach.objects.get(unit__code="xuanzhou-jtj", deadline=xz_item.deadline)
+    assert "宣州区三户家庭未收到资助告知单" in breach.items[0]
+    esc = Escalation.objects.get(unit__code="xuanzhou-jtj", deadline=xz_item.deadline)
+    assert esc in result.escalations and esc.deadline.task.number == 21
+    # 郎溪's finding is due 6-30: not overdue, no 督办.
+    assert not Escalation.objects.filter(unit__code="langxi-jtj", deadline=lx_item.deadline)
+
+
+def test_feedback_items_escalate_each_county_but_not_the_city_section(feedback: Any) -> None:
+    _check("2019-06-13")
+    units = set(
+        Breach.objects.filter(deadline__task__number=1).values_list("unit__code", flat=True)
+    )
+    assert units == {"city-jcc", "xuanzhou-jtj", "langxi-jtj"}
+    escalated = set(
+        Escalation.objects.filter(deadline__task__number=1).values_list("unit__code", flat=True)
+    )
+    assert escalated == {"xuanzhou-jtj", "langxi-jtj"}  # the bureau's own section: the circular
+
+
+def test_an_answered_item_is_no_longer_owed(
+    xz_item: RectificationItem, xuanzhou_staff: Any
+) -> None:
+    with at("2019-06-09"):
+        services.item_answer(user=xuanzhou_staff, item=xz_item, answer="已补发")
+    _check("2019-06-11")
+    assert not Breach.objects.filter(deadline=xz_item.deadline).exists()
+    assert not Escalation.objects.filter(deadline=xz_item.deadline).exists()
+
+
+def test_rectification_deadlines_stay_off_the_plan_board(xz_item: RectificationItem) -> None:
+    (row,) = [r for g in plan_board(dt.date(2019, 6, 16)) for r in g.rows if r.task.number == 21]
+    # Task 21's ledger state is unchanged by the item: no unit is overdue because of it.
+    assert row.overdue_count == 0
+    assert row.next_deadline is not None and row.next_deadline.kind == "annual"
