@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -234,6 +235,9 @@ def notice_record(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("subsidies:student", pk=pk)
 
 
+NOTICES_PER_PAGE = 50
+
+
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def notices(request: HttpRequest) -> HttpResponse:
@@ -242,14 +246,21 @@ def notices(request: HttpRequest) -> HttpResponse:
     schools = School.objects.for_user(request.user).order_by("county__order", "order", "name")
     school_id = request.GET.get("school")
     students = (
-        RosterStudent.objects.for_user(request.user).filter(is_active=True).select_related("school")
+        RosterStudent.objects.for_user(request.user)
+        .filter(is_active=True)
+        .select_related("school", "county")
     )
     school = None
     if school_id:
         school = get_object_or_404(schools, pk=school_id)
         students = students.filter(school=school)
     figures = selectors.semester_figures(semester=semester, scope=scope)
-    page_students = list(students.order_by("school__order", "id_number")[:200])
+    # Paginator.get_page() turns a page number typed wrongly into the nearest page.
+    page = Paginator(students.order_by("school__order", "id_number"), NOTICES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    page_students = list(page.object_list)
+    keep = {"semester": semester.code, **({"school": school.pk} if school else {})}
     notices_by_student = {
         n.student_id: n for n in Notice.objects.filter(semester=semester, student__in=page_students)
     }
@@ -266,7 +277,8 @@ def notices(request: HttpRequest) -> HttpResponse:
                 (s, mask_name(s.name), mask_id_number(s.id_number), notices_by_student.get(s.pk))
                 for s in page_students
             ],
-            "more": students.count() > len(page_students),
+            "page": page,
+            "query": urlencode(keep),
         },
     )
 
