@@ -33,7 +33,7 @@ from .forms import (
 )
 from .models import CorrectionReport, Escalation, MonthlySubmission, Report, SubmissionEvent
 from .periods import month_label, month_start, parse_month, parse_quarter, previous_month
-from .texts import date_words
+from .texts import date_words, task_short_name
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -324,6 +324,9 @@ def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reports/escalation.html",
         {
             "esc": esc,
+            # The task's short name in full: its first sentence cut at 40 characters
+            # stopped mid-word ("…资助政策宣…").
+            "task_name": task_short_name(esc.deadline.task),
             "answers": esc.answers.select_related("submitted_by"),
             "form": form,
             "may_close": request.user.has_perm("reports.change_escalation") and _is_city(request),
