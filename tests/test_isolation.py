@@ -33,7 +33,8 @@ pytestmark = pytest.mark.django_db
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 # Organisations are public master data: every user sees unit and school names.
 PUBLIC_MODELS = {Unit, School}
-PUBLIC_URLS = {"accounts/login/", "accounts/logout/"}
+# /healthz: monitoring, no login and no personal data (tests/test_health.py).
+PUBLIC_URLS = {"accounts/login/", "accounts/logout/", "healthz"}
 MIN_TEXT = 8
 
 
