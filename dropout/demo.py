@@ -9,12 +9,20 @@ from typing import Any
 
 from django.db import transaction
 
-from tasks import audit
+from tasks import audit, clock
+from tasks.demo import demo_upload, sheet
 from tasks.models import County, RosterSnapshot, RosterStudent, Stage, Unit, User
 from xc_fupin.lib.idnumber import make_id_number
 
 from . import services
-from .models import CaseStatus, DropoutCase, EnrolmentRecord, EnrolmentSnapshot, HouseholdChild
+from .models import (
+    CaseStatus,
+    DropoutCase,
+    EnrolmentRecord,
+    EnrolmentSnapshot,
+    EnrolmentStatus,
+    HouseholdChild,
+)
 
 AS_OF = dt.date(2019, 5, 31)  # 统计日期 of the demo registries (spring term 2019)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙胡朱高林何郭马罗"
@@ -61,13 +69,48 @@ def _birth(i: int) -> dt.date:
     return dt.date(2004 + i % 9, 1 + (i * 5) % 12, 1 + (i * 7) % 28)
 
 
+ENROLMENT_HEADERS = ("身份证号", "姓名", "学校", "年级", "学籍状态", "统计日期")
+TZ = dt.timezone(dt.timedelta(hours=8))
+RECEIVED = dt.datetime(2019, 6, 3, 9, tzinfo=TZ)  # when the May registries came in
+
+
+def _grade(school: Unit, primary: Unit) -> str:
+    return "五年级" if school == primary else "初二"
+
+
+def enrolment_rows(unit: Unit, as_of: dt.date) -> list[tuple[Any, ...]]:
+    """The 学籍 sheet `unit` uploads for the month ending `as_of`, for the reports demo: a
+    county's registry as the May one lists it (everyone still 在读 before May), or the
+    city-run schools' registered pupils for 市直学校."""
+    if unit.kind == Unit.Kind.COUNTY_BUREAU and unit.county_id:
+        records = EnrolmentRecord.objects.filter(county_id=unit.county_id, as_of=AS_OF)
+        return [
+            (
+                r.id_number,
+                r.name,
+                r.school.name,
+                r.grade,
+                r.status if as_of >= AS_OF else EnrolmentStatus.ENROLLED,
+                as_of,
+            )
+            for r in records.select_related("school").order_by("id_number", "school_id")
+        ]
+    if unit.code == "city-schools":
+        pupils = RosterStudent.objects.filter(school__is_city_run=True).select_related("school")
+        return [
+            (p.id_number, p.name, p.school.name, p.grade, EnrolmentStatus.ENROLLED, as_of)
+            for p in pupils.order_by("id_number")
+            if p.school is not None
+        ]
+    return []
+
+
 def _registries(county: County, k: int, roster_snapshot: RosterSnapshot) -> int:
     if EnrolmentSnapshot.objects.filter(county=county, as_of=AS_OF).exists():
         return 0
     primary = Unit.objects.get(code=f"school-{county.slug}-1")
     junior = Unit.objects.get(code=f"school-{county.slug}-2")
     second = Unit.objects.get(code=f"school-{county.slug}-4")
-    snapshot = EnrolmentSnapshot.objects.create(county=county, as_of=AS_OF)
     town, villages = TOWNS.get(county.slug, ("城关镇", ["一村", "二村", "三村"]))
     area = _area(county)
     households, records, roster = [], [], []
@@ -120,22 +163,27 @@ def _registries(county: County, k: int, roster_snapshot: RosterSnapshot) -> int:
         HouseholdChild,
         HouseholdChild.objects.filter(county=county, as_of=AS_OF).values_list("pk", flat=True),
     )
-    created = EnrolmentRecord.objects.bulk_create(
-        [
-            EnrolmentRecord(
-                snapshot=snapshot,
-                id_number=id_number,
-                name=name,
-                school=school,
-                county=county,
-                grade="五年级" if school == primary else "初二",
-                status=status,
-                as_of=AS_OF,
-            )
-            for school, id_number, name, status in records
-        ],
+    # The May registry arrives as the county's 学籍 sheet for the May 月报, through the
+    # real upload pipeline (its rows show in the 月报).
+    bureau = Unit.objects.get(code=f"{county.slug}-jtj")
+    author = User.objects.filter(unit=bureau, is_active=True).order_by("pk").first()
+    if author is None:
+        raise ValueError(f"no demo user for {bureau.code}")
+    demo_upload(
+        user=author,
+        unit=bureau,
+        kind="enrolment",
+        period=AS_OF.replace(day=1),
+        name=f"{bureau.display_name}{AS_OF.month}月学籍.xlsx",
+        content=sheet(
+            ENROLMENT_HEADERS,
+            [
+                (id_number, name, school.name, _grade(school, primary), status, AS_OF)
+                for school, id_number, name, status in records
+            ],
+        ),
+        at=clock.now(),
     )
-    audit.bulk_created(EnrolmentRecord, created)  # a new snapshot: nothing to conflict with
     RosterStudent.objects.bulk_create(roster, ignore_conflicts=True)
     services._audit_created(
         RosterStudent,
@@ -149,13 +197,18 @@ def _registries(county: County, k: int, roster_snapshot: RosterSnapshot) -> int:
 def _work(case: DropoutCase | None, user: User, steps: list[tuple[str, dict[str, Any]]]) -> int:
     if case is None or case.status != CaseStatus.SUSPECTED:
         return 0
-    for action, values in steps:
-        if action == "plan":
-            services.case_update_plan(case=case, user=user, **values)
-        elif action == "follow":
-            services.follow_up_record(case=case, user=user, **values)
-        else:
-            services.case_transition(case=case, user=user, to_status=action, **values)
+    # Each step on the clock of its day: a visit on the day it happened, a move on its
+    # outcome date, anything else on the day of the step before.
+    day = case.opened_on
+    for n, (action, values) in enumerate(steps):
+        day = values.get("happened_on") or values.get("outcome_date") or day
+        with clock.replay(dt.datetime(day.year, day.month, day.day, 10, n, tzinfo=TZ)):
+            if action == "plan":
+                services.case_update_plan(case=case, user=user, **values)
+            elif action == "follow":
+                services.follow_up_record(case=case, user=user, **values)
+            else:
+                services.case_transition(case=case, user=user, to_status=action, **values)
     return 1
 
 
@@ -257,10 +310,10 @@ def _move_cases() -> int:
                 "follow",
                 {
                     "kind": "劝返",
-                    "happened_on": d(2019, 6, 1),
+                    "happened_on": d(2019, 6, 5),
                     "notes": "学生厌学情绪较重，家长配合。",
                     "visitors": "校长、班主任",
-                    "next_due": d(2019, 6, 8),
+                    "next_due": d(2019, 6, 12),
                 },
             ),
         ],
@@ -326,19 +379,17 @@ def _seed(stdout: Any) -> None:
     )
     children = 0
     counties = list(County.objects.prefetch_related("codes").order_by("order"))
-    for k, county in enumerate(counties):
-        children += _registries(county, k, roster_snapshot)
-    outcomes = services.crosscheck_run_many(counties=counties, as_of=AS_OF, triggered_by="demo")
+    # The May registries came in on 3 June and were cross-checked that morning.
+    with clock.replay(RECEIVED):
+        for k, county in enumerate(counties):
+            children += _registries(county, k, roster_snapshot)
+        # A second seed finds the registries in place and runs nothing again.
+        outcomes = (
+            services.crosscheck_run_many(counties=counties, as_of=AS_OF, triggered_by="演示数据")
+            if children
+            else []
+        )
     opened = sum(o.cases_opened for o in outcomes)
-    if opened:
-        # The story of 2019: cases were opened in early June, after the May registries.
-        services._update_audited(
-            DropoutCase.objects.filter(opened_on__gt=dt.date(2019, 6, 3)),
-            opened_on=dt.date(2019, 6, 3),
-        )
-        services._update_audited(
-            DropoutCase.objects.filter(county__order__in=[2, 5]), opened_on=dt.date(2019, 5, 10)
-        )
     moved = _move_cases()
     stdout.write(
         f"控辍保学演示数据：户籍儿童 {children} 名，核查发现 {sum(len(o.findings) for o in outcomes)} 条，"

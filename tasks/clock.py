@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
+
+_pinned: ContextVar[dt.datetime | None] = ContextVar("clock_pinned", default=None)
 
 
 def demo_today() -> dt.date | None:
@@ -28,7 +33,11 @@ def demo_today() -> dt.date | None:
 def now() -> dt.datetime:
     """The current moment, aware, in the site's time zone (Asia/Shanghai).
 
-    Under XC_TODAY: that date with the real time of day."""
+    Under XC_TODAY: that date with the real time of day. Inside `replay(moment)`: that
+    moment."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        return timezone.localtime(pinned)
     real = timezone.localtime(timezone.now())
     day = demo_today()
     if day is None:
@@ -38,6 +47,20 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return now().date()
+
+
+@contextmanager
+def replay(moment: dt.datetime) -> Iterator[None]:
+    """Run the block as if it were `moment` (aware). The demo replays the spring of 2019
+    through the real services this way, so every stamp, history row and "today" check
+    inside tells the same story. Never used by a request or a job."""
+    if timezone.is_naive(moment):
+        raise ValueError("replay() needs an aware datetime")
+    token = _pinned.set(moment)
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def month_start(day: dt.date) -> dt.date:

@@ -1,16 +1,26 @@
-"""Demo users, schools and ledger entries for the run command. Safe to re-run."""
+"""Demo users, schools and ledger entries for the run command. Safe to re-run.
+
+The demo replays the spring of 2019 through the real services on the clock of each
+event (`clock.replay`), so nothing in it is dated after the demo day (XC_TODAY,
+2019-06-16 in scripts/run) and every stamp and history row agrees with the story.
+`demo_upload` is how the other apps' demos put their sheets in: a real .xlsx through the
+real upload pipeline, so the 月报 shows its rows and amounts."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from openpyxl import Workbook
 
-from . import roles
-from .models import County, LedgerEntry, Responsibility, School, Unit, User
+from . import clock, roles
+from .models import County, LedgerEntry, Responsibility, School, Unit, Upload, User
+from .uploads import upload_apply, upload_confirm, upload_store, upload_validate
 
 DEMO_PASSWORD = "demo-2019"  # noqa: S105 - printed by the run command for local demos only
 
@@ -28,7 +38,7 @@ DEMO_USERS = [
     ("jingde", "旌德县教体局", "jingde-jtj", roles.COUNTY_STAFF),
     ("ningguo", "宁国市教体局", "ningguo-jtj", roles.COUNTY_STAFF),
     ("shizhi", "市直学校联络员", "city-schools", roles.SCHOOL_STAFF),
-    ("school", "宣州区示范小学", "school-xuanzhou-1", roles.SCHOOL_STAFF),
+    ("school", "宣州区实验小学", "school-xuanzhou-1", roles.SCHOOL_STAFF),
 ]
 
 SCHOOL_NAMES = [
@@ -89,8 +99,16 @@ def _users() -> dict[str, User]:
     for username, display, unit_code, role in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"first_name": display, "unit": Unit.objects.get(code=unit_code)},
+            defaults={
+                "first_name": display,
+                "unit": Unit.objects.get(code=unit_code),
+                # A reserved domain (RFC 2606): reminders show in the console mail log
+                # and can never reach anyone.
+                "email": f"{username}@demo.invalid",
+            },
         )
+        if not user.email:  # accounts seeded before the demo had addresses
+            User.objects.filter(pk=user.pk).update(email=f"{username}@demo.invalid")
         if created:
             user.set_password(DEMO_PASSWORD)
             user.is_superuser = role == roles.ADMINISTRATOR
@@ -129,18 +147,15 @@ def _ledger(users: dict[str, User]) -> int:
                     LedgerEntry.Status.NOT_STARTED,
                 ]
             )
-            entry = LedgerEntry.objects.create(
-                task=resp.task,
-                unit=resp.unit,
-                period=dt.date(2019, month, 1),
-                status=status,
-                narrative=f"{resp.unit.display_name}：{texts[status]}",
-                submitted_by=author,
-            )
-            # auto_now_add stamps today's date; the demo tells the story of 2019.
-            LedgerEntry.objects.filter(pk=entry.pk).update(
-                submitted_at=_at(month + 1, 2 + rng.randrange(4))
-            )
+            with clock.replay(_at(month + 1, 2 + rng.randrange(4))):
+                LedgerEntry.objects.create(
+                    task=resp.task,
+                    unit=resp.unit,
+                    period=dt.date(2019, month, 1),
+                    status=status,
+                    narrative=f"{resp.unit.display_name}：{texts[status]}",
+                    submitted_by=author,
+                )
             made += 1
     reviewer = users["reviewer"]
     for entry in LedgerEntry.objects.exclude(submitted_by=reviewer).filter(
@@ -150,13 +165,58 @@ def _ledger(users: dict[str, User]) -> int:
         entry.review = LedgerEntry.Review.RETURNED if returned else LedgerEntry.Review.ACCEPTED
         entry.review_comment = "请补充佐证材料（会议纪要或发放表）。" if returned else ""
         entry.reviewed_by = reviewer
-        entry.reviewed_at = _at(entry.period.month + 1, 8)
-        entry.save()
+        with clock.replay(_at(entry.period.month + 1, 8)):
+            entry.reviewed_at = clock.now()
+            entry.save()
     return made
 
 
 def _at(month: int, day: int) -> dt.datetime:
     return dt.datetime(2019, month, day, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def sheet(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    """A one-sheet .xlsx with a header row, as a county would fill the template."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(list(headers))
+    for row in rows:
+        ws.append(list(row))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def demo_upload(
+    *,
+    user: User,
+    unit: Unit,
+    kind: str,
+    period: dt.date | None,
+    name: str,
+    content: bytes,
+    at: dt.datetime,
+) -> Upload:
+    """Upload, validate, confirm and apply `content` as `user` would, on the clock of `at`.
+
+    Returns the upload already made under `name` when there is one (safe to re-run).
+    Raises ValueError with the row errors when the demo sheet is not valid: demo data
+    goes through the same checks as everyone's."""
+    done = Upload.objects.filter(unit=unit, kind=kind, period=period, original_name=name).first()
+    if done is not None:
+        return done
+    with clock.replay(at):
+        upload = upload_store(
+            user=user, kind=kind, content=content, filename=name, unit=unit, period=period
+        )
+        upload = upload_validate(upload.pk)
+        if upload.state == Upload.State.PREVIEWED:
+            upload = upload_confirm(user=user, upload=upload)
+            upload = upload_apply(upload.pk)
+    if upload.state != Upload.State.APPLIED:
+        raise ValueError(f"demo upload {name}: {upload.file_error} {upload.errors[:5]}")
+    return upload
 
 
 @transaction.atomic

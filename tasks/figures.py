@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
+from . import clock
 from .models import DataVersion
 
 T = TypeVar("T")
@@ -52,7 +53,9 @@ def data_changed(area: str) -> None:
     """Move `area`'s version, in the caller's transaction: cached figures of the old
     version are never read again. `figures_warm_changed` (a beat job every 2 minutes)
     recomputes the common ones; one warm serves any number of changes in between."""
-    updated = DataVersion.objects.filter(name=area).update(number=F("number") + 1)
+    updated = DataVersion.objects.filter(name=area).update(
+        number=F("number") + 1, changed_at=clock.now()  # update() skips auto_now
+    )
     if not updated:
         DataVersion.objects.get_or_create(name=area, defaults={"number": 1})
 
