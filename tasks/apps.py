@@ -7,3 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class TasksConfig(AppConfig):
     name = "tasks"
     verbose_name = _("工作计划与台账")
+
+    def ready(self) -> None:
+        from .accounts_import import USERS
+        from .imports import register
+
+        register(USERS)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import health, upload_views, views
+from . import account_views, health, upload_views, views
 
 app_name = "tasks"
 
@@ -25,5 +25,8 @@ urlpatterns = [
     path("uploads/<int:pk>/retry/", upload_views.upload_retry, name="upload_retry"),
     path("uploads/<int:pk>/file/", upload_views.upload_file, name="upload_file"),
     path("uploads/<int:pk>/errors.xlsx", upload_views.upload_errors_xlsx, name="upload_errors"),
+    path(
+        "uploads/<int:pk>/passwords.xlsx", account_views.upload_passwords, name="upload_passwords"
+    ),
     path("uploads/template/<slug:kind>.xlsx", upload_views.upload_template, name="upload_template"),
 ]

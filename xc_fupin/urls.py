@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from reports import views as report_views
+from tasks import account_views
 
 if settings.ADMIN_REQUIRE_OTP:
     from django_otp.admin import OTPAdminSite
@@ -21,6 +22,8 @@ admin.site.index_title = _("后台管理")
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Imported accounts must pass here first (tasks.accounts.PasswordChangeRequiredMiddleware).
+    path("accounts/password/", account_views.PasswordChange.as_view(), name="password_change"),
     path("admin/", admin.site.urls),
     path("subsidies/", include("subsidies.urls")),
     path("dropout/", include("dropout.urls")),

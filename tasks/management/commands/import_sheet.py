@@ -5,6 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tasks.accounts import account_passwords_issue, passwords_workbook
+from tasks.accounts_import import USERS
 from tasks.imports import all_specs, get_spec
 from tasks.models import Unit, Upload, User
 from tasks.scoping import unit_scope
@@ -44,10 +46,28 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
         parser.add_argument("--period", help="所属月份 YYYY-MM（计入该月月报）")
+        parser.add_argument(
+            "--passwords",
+            type=Path,
+            help="导入用户账号（users）时必填：新账号的一次性初始密码写入此 .xlsx 文件",
+        )
 
     def handle(
-        self, *args: Any, kind: str, file: Path, unit: str, dry_run: bool, **options: Any
+        self,
+        *args: Any,
+        kind: str,
+        file: Path,
+        unit: str,
+        dry_run: bool,
+        passwords: Path | None = None,
+        **options: Any,
     ) -> None:
+        if kind == USERS.key and not dry_run and passwords is None:
+            raise CommandError(
+                "导入用户账号须指定 --passwords 输出文件（一次性初始密码写入该文件）"
+            )
+        if passwords is not None and not passwords.parent.is_dir():
+            raise CommandError(f"--passwords 所在目录不存在：{passwords.parent}")
         try:
             spec = get_spec(kind)
         except LookupError as exc:
@@ -99,5 +119,9 @@ class Command(BaseCommand):
         for line in errors:
             self.stdout.write(line)
         self.stdout.write(f"accepted {accepted}, rejected {rejected}")
+        if kind == USERS.key and passwords is not None and not dry_run and not errors:
+            issued = account_passwords_issue(upload=upload)
+            passwords.write_bytes(passwords_workbook(issued))
+            self.stdout.write(f"{len(issued)} 个新账号的初始密码已写入 {passwords}")
         if errors:
             raise CommandError(f"有 {rejected} 行错误，未导入任何数据。", returncode=1)
