@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tasks.admin import AuditedAdmin
+from tasks.admin import AuditedAdmin, ScopedTabularInline
 
 from .models import Feedback, Inspection, ItemEvent, ItemEvidence, RectificationItem
 
@@ -24,7 +24,7 @@ _WORKFLOW = [
 ]
 
 
-class ItemInline(admin.TabularInline):
+class ItemInline(ScopedTabularInline):
     model = RectificationItem
     extra = 0
     fields = ["unit", "category", "problem", "due_on", "status"]

@@ -164,20 +164,24 @@ class UnitCounts:
     closed: int = 0
 
 
-def unit_counts(day: dt.date, unit_ids: list[int] | None = None) -> dict[int, UnitCounts]:
-    """Per unit: items not yet 销号, of them overdue on `day`, and 销号 (all to date)."""
-    qs = RectificationItem.objects.all()
-    if unit_ids is not None:
-        qs = qs.filter(unit_id__in=unit_ids)
-    rows = qs.values("unit_id").annotate(
-        open=Count("pk", filter=~Q(status=Status.CLOSED)),
-        overdue=Count("pk", filter=~Q(status=Status.CLOSED) & Q(due_on__lt=day)),
-        closed=Count("pk", filter=Q(status=Status.CLOSED)),
-    )
-    return {
-        r["unit_id"]: UnitCounts(open=r["open"], overdue=r["overdue"], closed=r["closed"])
-        for r in rows
-    }
+def review_counts(units: list[Unit], end: dt.date) -> dict[int, UnitCounts]:
+    """For the monthly review: per reviewed unit, the items within its scope (a county
+    bureau: every unit of its county; 市直学校: the city-run schools) raised by `end`, as
+    they stood at `end`: not yet 销号, of them past due, and 销号 by then."""
+    closed_by_end = Q(status=Status.CLOSED, closed_on__lte=end)
+    out: dict[int, UnitCounts] = {}
+    for unit in units:
+        got = (
+            RectificationItem.objects.for_scope(unit.scope())
+            .filter(created_at__date__lte=end)
+            .aggregate(
+                open=Count("pk", filter=~closed_by_end),
+                overdue=Count("pk", filter=~closed_by_end & Q(due_on__lt=end)),
+                closed=Count("pk", filter=closed_by_end),
+            )
+        )
+        out[unit.pk] = UnitCounts(open=got["open"], overdue=got["overdue"], closed=got["closed"])
+    return out
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from inspections.selectors import review_counts
 from tasks.models import County, LedgerEntry, Responsibility, Unit
 from tasks.scoping import EVERYTHING
 
@@ -36,6 +37,9 @@ LABELS = dict(RATES) | {
     "omissions": "遗漏人次",
     "open_cases": "在办辍学个案",
     "returned_cases": "本期劝返复学",
+    "rect_open": "未销号整改事项",
+    "rect_overdue": "逾期整改事项",
+    "rect_closed": "已销号整改事项",
 }
 
 
@@ -174,6 +178,7 @@ def unit_figures(period: dt.date, *, months: list[dt.date] | None = None) -> dic
     open_cases, returned = _dropout_figures(start, end)
     timely = _timeliness(units, months)
     ledger = _ledger(units, end)
+    rect = review_counts(units, end)
     rows = []
     for unit in units:
         key = _unit_key(unit)
@@ -196,6 +201,10 @@ def unit_figures(period: dt.date, *, months: list[dt.date] | None = None) -> dic
             "ledger_rate": ledger[unit.pk]["rate"],
             "ledger_done": ledger[unit.pk]["done"],
             "ledger_tasks": ledger[unit.pk]["tasks"],
+            # Rectification items (明查暗访, 巡视反馈) in the unit's scope, as at `end`.
+            "rect_open": rect[unit.pk].open,
+            "rect_overdue": rect[unit.pk].overdue,
+            "rect_closed": rect[unit.pk].closed,
         }
         row["score"] = _mean([row[k] for k, _w in RATES])
         rows.append(row)
@@ -215,6 +224,9 @@ def unit_figures(period: dt.date, *, months: list[dt.date] | None = None) -> dic
             "unpaid_students": sum(r["unpaid_students"] or 0 for r in rows),
             "open_cases": sum(r["open_cases"] for r in rows),
             "returned_cases": sum(r["returned_cases"] for r in rows),
+            "rect_open": sum(r["rect_open"] for r in rows),
+            "rect_overdue": sum(r["rect_overdue"] for r in rows),
+            "rect_closed": sum(r["rect_closed"] for r in rows),
         },
     }
 
@@ -244,6 +256,8 @@ def _comment(row: dict[str, Any], averages: dict[str, float | None]) -> str:
         extra.append(f"尚有遗漏 {row['omissions']} 人次")
     if row["open_cases"]:
         extra.append(f"在办辍学个案 {row['open_cases']} 件")
+    if row.get("rect_overdue"):
+        extra.append(f"整改事项逾期未销号 {row['rect_overdue']} 条")
     tail = ("；" + "，".join(extra)) if extra else ""
     if gap <= 0:
         return f"各项指标均不低于全市平均，{words}{row[key]:.1f}%{tail}。"

@@ -28,11 +28,15 @@ from .models import (
     Upload,
     User,
 )
-from .scoping import ScopedQuerySet, user_scope
+from .scoping import user_scope
 
 
 class ScopedAdminMixin:
-    """Admin pages go through the same `for_user` scope as the views.
+    """Admin pages (and inlines) go through the same `for_user` scope as the views.
+
+    Any queryset with `for_user` is scoped: the ScopedQuerySet models and those with a
+    rule of their own (reports: a county sees issued ones only). tests/test_admin_privacy.py
+    fails for any registered admin or inline of such a model that is not.
 
     simple-history's history pages look rows up without get_queryset() (and fall back
     to the history of rows the queryset does not contain), so they are guarded here.
@@ -40,9 +44,8 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)  # type: ignore[misc]
-        if isinstance(qs, ScopedQuerySet):
-            return qs.for_user(request.user)
-        return qs
+        for_user = getattr(qs, "for_user", None)
+        return for_user(request.user) if for_user is not None else qs
 
     def _require_visible(self, request: HttpRequest, object_id: str) -> None:
         if user_scope(request.user).sees_all:
@@ -65,6 +68,11 @@ class AuditedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """Scoped, with a 历史 button on every record showing who changed what, from where."""
 
     history_list_display = ["history_source", "history_upload_id"]
+
+
+class ScopedTabularInline(ScopedAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
+    """An inline showing only the rows the user may see (the parent may be unscoped, e.g.
+    a task with every unit's responsibility)."""
 
 
 class CountyCodeInline(admin.TabularInline):
@@ -139,7 +147,7 @@ class TaskGroupAdmin(admin.ModelAdmin):
     search_fields = ["title"]
 
 
-class ResponsibilityInline(admin.TabularInline):
+class ResponsibilityInline(ScopedTabularInline):
     model = Responsibility
     extra = 0
     autocomplete_fields = ["unit"]
@@ -175,7 +183,7 @@ class DeadlineAdmin(AuditedAdmin):
     date_hierarchy = "due_on"
 
 
-class LedgerEvidenceInline(admin.TabularInline):
+class LedgerEvidenceInline(ScopedTabularInline):
     model = LedgerEvidence
     extra = 0
     readonly_fields = ("original_name", "size", "content_type", "uploaded_at")
@@ -221,7 +229,7 @@ class UploadAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RosterSnapshot)
-class RosterSnapshotAdmin(admin.ModelAdmin):
+class RosterSnapshotAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["as_of", "source", "upload", "created_at"]
     date_hierarchy = "as_of"
     search_fields = ["source", "note"]

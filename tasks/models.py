@@ -336,6 +336,12 @@ class Task(models.Model):
         return first if len(first) <= 40 else first[:40] + "…"
 
 
+class ResponsibilityQuerySet(ScopedQuerySet["Responsibility"]):
+    # Scoped so the admin shows a county its own units' rows only (the pages show tasks).
+    scope_county_lookup = "unit__county"
+    scope_unit_lookup = "unit"
+
+
 class Responsibility(models.Model):
     """A unit responsible for a task, in the document's order; `lead` marks the 牵头单位."""
 
@@ -351,6 +357,7 @@ class Responsibility(models.Model):
         _("原文写法"), max_length=50, help_text=_("文件中的写法，如“各县市区教体局”")
     )
 
+    objects = ResponsibilityQuerySet.as_manager()
     history = audit.history()
 
     class Meta:
@@ -615,6 +622,13 @@ class Upload(models.Model):
         return self.state in {self.State.RECEIVED, self.State.VALIDATING, self.State.APPLYING}
 
 
+class RosterSnapshotQuerySet(ScopedQuerySet["RosterSnapshot"]):
+    # A batch belongs to the unit that uploaded it; batches loaded by the city (no upload)
+    # are seen by the city only.
+    scope_county_lookup = "upload__unit__county"
+    scope_unit_lookup = "upload__unit"
+
+
 class RosterSnapshot(models.Model):
     """One delivery of the poverty office's roster (建档立卡人口数据库), as of a date."""
 
@@ -625,6 +639,8 @@ class RosterSnapshot(models.Model):
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = clock.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    objects = RosterSnapshotQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("建档立卡名册批次")

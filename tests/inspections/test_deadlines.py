@@ -10,6 +10,7 @@ import pytest
 from inspections import services
 from inspections.models import RectificationItem
 from reports import services as report_services
+from reports.figures import unit_figures
 from reports.models import Breach, Escalation, Reminder
 from tasks.selectors import plan_board
 
@@ -68,3 +69,28 @@ def test_rectification_deadlines_stay_off_the_plan_board(xz_item: RectificationI
     # Task 21's ledger state is unchanged by the item: no unit is overdue because of it.
     assert row.overdue_count == 0
     assert row.next_deadline is not None and row.next_deadline.kind == "annual"
+
+
+def test_the_monthly_review_counts_items_per_unit_as_at_its_month_end(
+    xz_item: RectificationItem, lx_item: RectificationItem, xuanzhou_staff: Any, city_reviewer: Any
+) -> None:
+    with at("2019-06-12"):
+        services.item_answer(user=xuanzhou_staff, item=xz_item, answer="已补发")
+        services.item_close(user=city_reviewer, item=xz_item)
+    may = {r["unit"]: r for r in unit_figures(dt.date(2019, 5, 1))["rows"]}
+    assert (may["宣州区"]["rect_open"], may["宣州区"]["rect_overdue"]) == (1, 0)
+    assert may["宣州区"]["rect_closed"] == 0  # closed in June, after the month's end
+    june = unit_figures(dt.date(2019, 6, 1))
+    rows = {r["unit"]: r for r in june["rows"]}
+    assert (rows["宣州区"]["rect_open"], rows["宣州区"]["rect_closed"]) == (0, 1)
+    assert (rows["郎溪县"]["rect_open"], rows["郎溪县"]["rect_overdue"]) == (1, 0)  # due 6-30
+    assert june["totals"]["rect_closed"] == 1
+
+
+def test_an_overdue_item_is_named_in_the_units_comment(
+    xz_item: RectificationItem, city_reviewer: Any
+) -> None:
+    rows = {r["unit"]: r for r in unit_figures(dt.date(2019, 6, 1))["rows"]}
+    assert rows["宣州区"]["rect_overdue"] == 1
+    assert "整改事项逾期未销号 1 条" in rows["宣州区"]["comment"]
+    assert "整改事项" not in rows["郎溪县"]["comment"]
