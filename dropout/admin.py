@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from tasks.admin import AuditedAdmin
+from tasks.admin import AuditedAdmin, ScopedTabularInline
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
 
 from .models import (
@@ -134,7 +134,7 @@ class HouseholdChildAdmin(ReadOnlyAdmin):
     list_select_related = ["county"]
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ScopedTabularInline):
     extra = 0
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tasks.admin import ScopedAdminMixin
+from tasks.admin import ScopedAdminMixin, ScopedTabularInline
 
 from .models import (
     Breach,
@@ -35,7 +35,7 @@ class ReportingUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["unit"]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ScopedTabularInline):
     model = SubmissionEvent
     extra = 0
     can_delete = False
@@ -70,7 +70,7 @@ class BreachAdmin(ScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = ["deadline", "unit", "items", "recorded_on"]
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(ScopedTabularInline):
     model = CorrectionReport
     extra = 0
     readonly_fields = ["text", "file", "original_name", "submitted_by", "submitted_at"]
@@ -95,7 +95,7 @@ class EscalationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "kind", "period", "state", "job_state", "generated_at"]
     list_filter = ["kind", "state"]
     readonly_fields = ["figures", "docx", "xlsx", "generated_at", "issued_at", "issued_by"]
