@@ -1,0 +1,551 @@
+"""The shared column parsers every import is declared with (STYLE rule 13).
+
+The design is pretix's `ImportColumn.clean()`: a spec lists `Column`s — the canonical
+header, the header variants it also accepts, and one parser from this module — and the
+framework (intake/specs.py) runs them. A parser turns one raw cell into a value or raises
+`CellError` with a Chinese message that names the value and what is accepted; the
+framework adds the row and the column ("第R行 列名: …").
+
+`Parser.bind(ctx)` is called once per file: a parser that needs the database (schools,
+counties) loads its map there, and the bound column parses each *distinct* cell value
+once (a 100,000-row payment sheet has a few dozen schools, amounts and dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tasks.clock import today
+from tasks.models import County, Stage, Unit
+from xc_fupin.lib.dates import DateParseError, parse_date
+from xc_fupin.lib.idnumber import IdNumber, IdNumberError, id_number_fast, parse_id_number
+from xc_fupin.lib.money import AmountError, parse_amount
+from xc_fupin.lib.sheets import ColumnSpec
+from xc_fupin.lib.text import normalize_text, shorten
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message is Chinese and names the value."""
+
+
+#: Errors the lib helpers raise; a parser turns them into CellError.
+_LIB_ERRORS = (IdNumberError, AmountError, DateParseError)
+
+Clean = Callable[[object], Any]
+
+
+# --- text --------------------------------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def compact(raw: object) -> str:
+    """Text with full-width folded and every space and invisible character removed:
+    "宣州区 实验小学" == "宣州区实验小学". The one comparison key of names and codes."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # a code typed into a number cell
+    text = raw if type(raw) is str else str(raw)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return "".join(text.split())
+
+
+def is_blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+# --- header variants shared by every sheet ------------------------------------------
+
+#: The ID column: our template's 身份证号 and every variant counties and the national
+#: systems write (身份证件号 is the student registry's, 证件号码 the poverty system's).
+ID_ALIASES = (
+    "身份证号码",
+    "公民身份号码",
+    "公民身份证号码",
+    "公民身份证号",
+    "身份证件号",
+    "证件号码",
+    "身份证",
+    "学生身份证号",
+    "儿童身份证号",
+)
+NAME_ALIASES = ("学生姓名", "姓 名", "幼儿姓名", "受助学生姓名", "儿童姓名", "名字")
+DATE_ALIASES = ("统计时间", "截止日期", "数据日期", "统计截止日期", "日期")
+
+
+# --- the parser base and the column -------------------------------------------------
+
+
+class Parser:
+    """Turns one cell into a value. `parse` raises CellError (or a lib error)."""
+
+    #: Message for a blank cell, or None: a blank cell is simply None (optional values).
+    blank: Any = None  # str or lazy str
+    #: Hand blank cells to `parse` instead (its message for "unknown value" covers them).
+    parse_blank = False
+
+    def bind(self, ctx: Any) -> Clean:
+        """The cell function for one file (load lookups here, once)."""
+        return self.parse
+
+    def parse(self, raw: object) -> Any:
+        raise NotImplementedError
+
+    def choices(self) -> list[str]:
+        """Allowed values, offered as a drop-down in the blank template."""
+        return []
+
+
+@dataclass
+class Column(ColumnSpec):
+    """A spreadsheet column: canonical header, accepted variants, and its parser."""
+
+    parser: Parser = field(default_factory=lambda: Text())
+
+    def bind(self, ctx: Any) -> BoundColumn:
+        parser = self.parser
+        return BoundColumn(
+            self.name,
+            parser.bind(ctx),
+            None if parser.parse_blank else parser.blank,
+            parse_blank=parser.parse_blank,
+        )
+
+
+class BoundColumn:
+    """A column ready for one file: each distinct raw value is parsed once."""
+
+    __slots__ = ("blank", "cache", "name", "parse", "parse_blank")
+
+    def __init__(self, name: str, parse: Clean, blank: Any, *, parse_blank: bool = False) -> None:
+        self.name = name
+        self.parse_blank = parse_blank
+        self.parse = parse
+        self.blank = blank
+        self.cache: dict[Any, tuple[Any, str]] = {}
+
+    def clean(self, raw: object) -> tuple[Any, str]:
+        """(value, "") or (None, message)."""
+        try:
+            return self.cache[raw]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable cell value: parse without caching
+            return self._parse(raw)
+        found = self.cache[raw] = self._parse(raw)
+        return found
+
+    def _parse(self, raw: object) -> tuple[Any, str]:
+        if not self.parse_blank and is_blank(raw):
+            return (None, self.blank % {"column": self.name}) if self.blank else (None, "")
+        try:
+            return self.parse(raw), ""
+        except (CellError, *_LIB_ERRORS) as error:
+            return None, str(error)
+
+
+# --- the shared set ----------------------------------------------------------------
+
+
+class Text(Parser):
+    """Free text, single-spaced, cut to `max_length`; blank is "" (or an error)."""
+
+    def __init__(self, max_length: int = 200, *, blank: str | None = None) -> None:
+        self.max_length = max_length
+        self.blank = blank
+
+    def parse(self, raw: object) -> str:
+        return normalize_text(raw)[: self.max_length]
+
+
+class Name(Parser):
+    """A person's name: full-width folded, cut to `max_length`. By default every space is
+    removed (the roster and payments compare names so); `spaces=True` keeps single
+    spaces, as the registry and household lists store them."""
+
+    blank = gettext_lazy("%(column)s为空")
+
+    def __init__(self, max_length: int = 50, *, spaces: bool = False) -> None:
+        self.max_length = max_length
+        self.spaces = spaces
+
+    def parse(self, raw: object) -> str:
+        name = (normalize_text(raw) if self.spaces else compact(raw))[: self.max_length]
+        if not name:
+            raise CellError(_("%(column)s为空") % {"column": _("姓名")})
+        return name
+
+
+class IdNumberParser(Parser):
+    """The 18-character resident ID (GB 11643 check character), as text.
+
+    `details=True` returns lib's IdNumber (birth date, gender) instead of the string.
+    `card=True` also accepts the poverty system's 20/22-character disability-card numbers
+    (证件号码 of type 09): the first 18 characters are the ID (EXTERNAL_FORMATS §0).
+    """
+
+    blank = gettext_lazy("身份证号为空")
+
+    def __init__(self, *, details: bool = False, card: bool = False) -> None:
+        self.details = details
+        self.card = card
+
+    def bind(self, ctx: Any) -> Clean:
+        day = today()
+        details, card = self.details, self.card
+
+        def parse(raw: object) -> Any:
+            if card and isinstance(raw, str):
+                text = compact(raw)
+                if len(text) in (20, 22) and text[18:].isdigit():
+                    raw = text[:18]
+            if not details:
+                fast = id_number_fast(raw, day)
+                if fast is not None:
+                    return fast
+                return parse_id_number(raw, today=day).value
+            return parse_id_number(raw, today=day)
+
+        return parse
+
+
+def id_of(value: str | IdNumber) -> str:
+    return value if isinstance(value, str) else value.value
+
+
+class StudentNumber(Parser):
+    """全国学籍号: G + the 18-character ID is an ID; L and J numbers are not (None)."""
+
+    def bind(self, ctx: Any) -> Clean:
+        day = today()
+
+        def parse(raw: object) -> str | None:
+            text = compact(raw).upper()
+            if len(text) != 19 or text[0] not in "GLJ":
+                raise CellError(_("全国学籍号应为G、L或J加18位：%(v)s") % {"v": shorten(raw)})
+            if text[0] != "G":
+                return None
+            try:
+                return parse_id_number(text[1:], today=day).value
+            except IdNumberError as error:
+                raise CellError(
+                    _("全国学籍号 %(v)s 中的身份证号有误：%(e)s") % {"v": text, "e": error}
+                ) from None
+
+        return parse
+
+
+_YES = {"是", "Y", "YES", "1", "TRUE", "√", "寄宿", "住校", "市直"}
+_NO = {"否", "N", "NO", "0", "FALSE", "×", "非寄宿", "走读", "不是"}
+
+
+class YesNo(Parser):
+    """是/否 and their variants (1/0, √/×, 住校/走读, Y/N, true/false)."""
+
+    blank = gettext_lazy("%(column)s为空，请填“是”或“否”")
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    def parse(self, raw: object) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        key = compact(raw).upper()
+        if key in _YES:
+            return True
+        if key in _NO:
+            return False
+        raise CellError(
+            _("%(column)s应填“是”或“否”，实为：%(value)s") % {"column": self.column, "value": key}
+        )
+
+    def choices(self) -> list[str]:
+        return ["是", "否"]
+
+
+STAGE_ALIASES: dict[str, str] = {
+    "学前": Stage.PRESCHOOL,
+    "学前教育": Stage.PRESCHOOL,
+    "幼儿园": Stage.PRESCHOOL,
+    "学前班": Stage.PRESCHOOL,
+    "小学": Stage.PRIMARY,
+    "初中": Stage.JUNIOR,
+    "初级中学": Stage.JUNIOR,
+    "高中": Stage.SENIOR,
+    "普通高中": Stage.SENIOR,
+    "普高": Stage.SENIOR,
+    "中职": Stage.VOCATIONAL,
+    "中等职业教育": Stage.VOCATIONAL,
+    "中等职业学校": Stage.VOCATIONAL,
+    "中专": Stage.VOCATIONAL,
+    "高等教育": Stage.HIGHER,
+    "高校": Stage.HIGHER,
+    "大学": Stage.HIGHER,
+    "本专科": Stage.HIGHER,
+}
+STAGE_ORDER = [s.value for s in Stage]
+
+
+def parse_stage(raw: object) -> str:
+    key = compact(raw)
+    if not key:
+        raise CellError(_("学段为空"))
+    try:
+        return STAGE_ALIASES[key]
+    except KeyError:
+        raise CellError(
+            _("未知学段：%(value)s（可填：%(choices)s）")
+            % {"value": key, "choices": "、".join(STAGE_ORDER)}
+        ) from None
+
+
+class StageParser(Parser):
+    """学段; `multiple=True` reads "小学、初中" into a list in the national order."""
+
+    blank = gettext_lazy("学段为空")
+
+    def __init__(self, *, multiple: bool = False) -> None:
+        self.multiple = multiple
+
+    def parse(self, raw: object) -> str | list[str]:
+        if not self.multiple:
+            return parse_stage(raw)
+        parts = [p for p in re.split(r"[、,;/\s]+", normalize_text(raw)) if p]
+        stages = {parse_stage(p) for p in parts}
+        return [s for s in STAGE_ORDER if s in stages]
+
+    def choices(self) -> list[str]:
+        return STAGE_ORDER
+
+
+class Grade(Text):
+    """年级 as written (七年级, 高中2018级, 一年级), cut to 20 characters."""
+
+    def __init__(self) -> None:
+        super().__init__(20)
+
+
+class DateParser(Parser):
+    """A date in any of the forms counties and the national systems write
+    (EXTERNAL_FORMATS §0): 2019-06-10, 2019/6/10, 2019年6月10日, 20190610, Excel serials.
+    `not_after_today`: a date later than the (demo) today is an error."""
+
+    blank = gettext_lazy("日期为空")
+
+    def __init__(self, *, not_after_today: str | None = None) -> None:
+        self.not_after_today = not_after_today
+
+    def bind(self, ctx: Any) -> Clean:
+        day, message = today(), self.not_after_today
+
+        def parse(raw: object) -> dt.date:
+            value = parse_date(raw)
+            if message and value > day:
+                raise CellError(message % {"d": value.isoformat()})
+            return value
+
+        return parse
+
+
+_MONTH = re.compile(r"(\d{4})(?:[-/.年]?)(\d{1,2})月?")
+
+
+class Month(Parser):
+    """A month (first day): 201409, 2014-09, 2014年9月, 2014.9, or a date in the month."""
+
+    blank = gettext_lazy("月份为空")
+
+    def parse(self, raw: object) -> dt.date:
+        if isinstance(raw, (dt.date, dt.datetime)):
+            day = raw.date() if isinstance(raw, dt.datetime) else raw
+            return day.replace(day=1)
+        text = compact(raw)
+        match = _MONTH.fullmatch(text)
+        if match and 1 <= int(match.group(2)) <= 12:
+            return dt.date(int(match.group(1)), int(match.group(2)), 1)
+        try:
+            return parse_date(raw).replace(day=1)
+        except DateParseError:
+            raise CellError(
+                _("无法识别的月份：%(v)s（可填 201909、2019-09 或 2019年9月）")
+                % {"v": shorten(raw)}
+            ) from None
+
+
+class Amount(Parser):
+    """Money in yuan (元, commas, full-width digits accepted); `positive` is the message
+    for zero or a negative amount, when those are not allowed."""
+
+    blank = gettext_lazy("金额为空")
+
+    def __init__(self, *, positive: str | None = None) -> None:
+        self.positive = positive
+
+    def parse(self, raw: object) -> Decimal:
+        value = parse_amount(raw)
+        if self.positive and value <= 0:
+            raise CellError(self.positive)
+        return value
+
+
+_PHONE = re.compile(r"\+?[\d\-]{7,20}")
+
+
+class Phone(Parser):
+    """A telephone number: digits (a leading + and dashes allowed), 7 to 20 characters."""
+
+    def parse(self, raw: object) -> str:
+        text = compact(raw).replace("(", "").replace(")", "")
+        if not _PHONE.fullmatch(text):
+            raise CellError(_("联系电话格式不正确：%(v)s") % {"v": shorten(raw)})
+        return text
+
+
+class Choice(Parser):
+    """One of a fixed list of labels (and their codes); `unknown` names what is accepted."""
+
+    def __init__(
+        self,
+        mapping: Mapping[str, Any],
+        *,
+        unknown: str,
+        blank: str | None = None,
+        optional: bool = False,
+    ) -> None:
+        self.parse_blank = not optional and blank is None
+        self.mapping = {compact(k).upper(): v for k, v in mapping.items()}
+        self.labels = list(dict.fromkeys(str(v) for v in mapping.values()))
+        self.unknown = unknown
+        self.blank = blank  # None: a blank cell is "unknown" too, unless optional
+
+    def parse(self, raw: object) -> Any:
+        try:
+            return self.mapping[compact(raw).upper()]
+        except KeyError:
+            raise CellError(
+                self.unknown % {"value": shorten(raw), "allowed": "、".join(self.labels)}
+            ) from None
+
+    def choices(self) -> list[str]:
+        return self.labels
+
+
+# --- schools and counties (tasks' models) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolRef:
+    pk: int
+    name: str
+    county_id: int | None
+    stages: tuple[str, ...]
+    is_city_run: bool
+
+
+class SchoolParser(Parser):
+    """A school by its 10-digit 学校标识码, full name or short name (spaces and full-width
+    folded). A code or full name names one school; a key two schools share is reported
+    as ambiguous, never picked silently."""
+
+    blank = gettext_lazy("学校为空")
+
+    def bind(self, ctx: Any) -> Clean:
+        # key -> {pk: ref}, by strength: code, full name, short name.
+        levels: list[dict[str, dict[int, SchoolRef]]] = [
+            defaultdict(dict),
+            defaultdict(dict),
+            defaultdict(dict),
+        ]
+        rows = Unit.objects.filter(kind=Unit.Kind.SCHOOL).values_list(
+            "pk", "name", "short_name", "school_code", "county_id", "stages", "is_city_run"
+        )
+        for pk, name, short_name, code, county_id, stages, city_run in rows:
+            ref = SchoolRef(pk, name, county_id, tuple(stages or ()), city_run)
+            for level, key in zip(levels, (code, name, short_name), strict=True):
+                if key:
+                    level[compact(key)][pk] = ref
+
+        def parse(raw: object) -> SchoolRef:
+            key = compact(raw)
+            for level in levels:
+                found = level.get(key)
+                if found and len(found) == 1:
+                    return next(iter(found.values()))
+                if found:
+                    raise CellError(
+                        _("学校名称“%(school)s”不唯一，请填写学校标识码") % {"school": key}
+                    )
+            raise CellError(
+                _(
+                    "学校“%(value)s”不在学校名单中（按学校名称或学校标识码查找），"
+                    "请核对学校全称或学校标识码；学校名单由市局维护，导入不会新建学校"
+                )
+                % {"value": shorten(raw)}
+            )
+
+        return parse
+
+
+@dataclass(frozen=True)
+class CountyRef:
+    pk: int
+    name: str  # the current name
+
+
+_COUNTY_PREFIXES = ("安徽省宣城市", "宣城市", "安徽省")
+
+
+class CountyParser(Parser):
+    """A county by name (with or without 县/区/市, old names included) or by any
+    administrative code it ever had."""
+
+    blank = gettext_lazy("县区为空")
+
+    def bind(self, ctx: Any) -> Clean:
+        by_key: dict[str, CountyRef] = {}
+        names: list[str] = []
+        for county in County.objects.prefetch_related("codes"):
+            ref = CountyRef(county.pk, county.current_name())
+            names.append(ref.name)
+            keys = {county.name, ref.name}
+            for code in county.codes.all():
+                keys |= {code.code, code.name}
+            for key in map(compact, keys):
+                by_key[key] = ref
+                if len(key) > 2 and key[-1] in "县区市":
+                    by_key.setdefault(key[:-1], ref)
+            by_key.setdefault(compact(county.slug), ref)
+
+        def parse(raw: object) -> CountyRef:
+            key = compact(raw)
+            found = by_key.get(key)
+            if found is None:
+                for prefix in _COUNTY_PREFIXES:
+                    if key.startswith(prefix) and len(key) > len(prefix):
+                        rest = key[len(prefix) :]
+                        found = by_key.get(rest) or by_key.get(rest[:-1])
+                        break
+            if found is None:
+                raise CellError(
+                    _("无法识别的县区“%(value)s”（可填：%(allowed)s，或行政区划代码）")
+                    % {"value": shorten(raw), "allowed": "、".join(names)}
+                )
+            return found
+
+        return parse
+
+
+def columns_named(columns: Sequence[ColumnSpec]) -> dict[str, ColumnSpec]:
+    return {c.name: c for c in columns}
