@@ -9,6 +9,7 @@ class TasksConfig(AppConfig):
     verbose_name = _("工作计划与台账")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the go-live checks
         from .accounts_import import USERS
         from .imports import register
 

@@ -159,6 +159,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # The demo's published password is refused everywhere (see tasks/checks.py).
+    {"NAME": "tasks.checks.NotTheDemoPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out login is refused before the password is even checked.
