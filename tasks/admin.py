@@ -8,8 +8,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_celery_beat.models import PeriodicTask
 from simple_history.admin import SimpleHistoryAdmin
 
+from .jobruns import PeriodicTaskRunsAdmin
 from .models import (
     County,
     CountyCode,
@@ -250,3 +252,9 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Schedules with their last run and result. Importing tasks.jobruns here also connects
+# its Celery signals in every process (the admin is autodiscovered by django.setup()).
+admin.site.unregister(PeriodicTask)
+admin.site.register(PeriodicTask, PeriodicTaskRunsAdmin)

@@ -765,3 +765,29 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.number}"
+
+
+class JobRun(models.Model):
+    """The last run of each periodic job (one row per django-celery-beat schedule), shown
+    next to the schedule in the admin (tasks/jobruns.py). One row per job, not one per
+    run: the admin answers "did it run, and how did it end", and the table never grows."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("运行中")
+        SUCCESS = "success", _("成功")
+        FAILURE = "failure", _("失败")
+
+    name = models.CharField(_("周期性任务"), max_length=200, unique=True)
+    task = models.CharField(_("任务"), max_length=200)
+    state = models.CharField(_("结果"), max_length=10, choices=State.choices)
+    result = models.CharField(_("返回值或错误"), max_length=500, blank=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("周期性任务运行记录")
+        verbose_name_plural = _("周期性任务运行记录")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_state_display()}）"
