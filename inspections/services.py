@@ -260,7 +260,9 @@ def _step(
     refused: str,
 ) -> ItemEvent:
     """Move `item` from one of `leaving` to `to`: the conditional update is the claim."""
-    before = RectificationItem.objects.filter(pk=item.pk).values_list("status", flat=True).first()
+    before = (
+        RectificationItem.objects.filter(pk=item.pk).values_list("status", flat=True).first() or ""
+    )
     claimed = 0
     if before in leaving:
         claimed = RectificationItem.objects.filter(pk=item.pk, status=before).update(

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from tasks import params
 from tasks.clock import today
 from tasks.downloads import download
 from xc_fupin.lib.export import xlsx_bytes
@@ -41,10 +42,10 @@ def _form_errors_from(form: Any, exc: ValidationError) -> None:
 
 def _filtered(request: HttpRequest) -> tuple[ItemFilterForm, Any]:
     """The user's items narrowed by the filter form; an invalid filter value is named
-    on the page and ignored (the list is then unfiltered, never another scope)."""
-    form = ItemFilterForm(request.GET or None, units=selectors.item_units_for(request.user))
+    on the page and ignored (the other filters still apply, never another scope)."""
+    form = params.filter_form(request, ItemFilterForm, units=selectors.item_units_for(request.user))
     qs = selectors.items_for(request.user)
-    if form.is_bound and form.is_valid():
+    if form.is_bound:
         d = form.cleaned_data
         qs = selectors.items_filtered(
             qs,

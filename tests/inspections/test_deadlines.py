@@ -9,6 +9,7 @@ import pytest
 
 from inspections import services
 from inspections.models import RectificationItem
+from inspections.selectors import outstanding_for_unit
 from reports import services as report_services
 from reports.figures import unit_figures
 from reports.models import Breach, Escalation, Reminder
@@ -94,3 +95,16 @@ def test_an_overdue_item_is_named_in_the_units_comment(
     assert rows["宣州区"]["rect_overdue"] == 1
     assert "整改事项逾期未销号 1 条" in rows["宣州区"]["comment"]
     assert "整改事项" not in rows["郎溪县"]["comment"]
+
+
+def test_outstanding_for_unit_lists_what_it_owes_by_a_date(
+    xz_item: RectificationItem, feedback: Any, xuanzhou_staff: Any
+) -> None:
+    unit = xz_item.unit
+    assert outstanding_for_unit(unit, dt.date(2019, 6, 9)) == []
+    assert outstanding_for_unit(unit, dt.date(2019, 6, 12)) == [
+        "2019-05-20 暗访发现问题“宣州区三户家庭未收到资助告知单”尚未报告整改情况",
+        "巡视反馈意见第1项“部分县区资助存在漏助错助、资金发放不及时”尚未报告整改情况",
+    ]
+    services.item_answer(user=xuanzhou_staff, item=xz_item, answer="已补发")
+    assert len(outstanding_for_unit(unit, dt.date(2019, 6, 12))) == 1
