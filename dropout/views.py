@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tasks import params
 from tasks.clock import today
 from tasks.downloads import download
 from tasks.privacy import personal_data_export_allowed
@@ -46,9 +47,9 @@ def _form_messages(request: HttpRequest, form: Any) -> None:
 
 
 def _filters(request: HttpRequest) -> tuple[CaseFilterForm, dict[str, Any]]:
-    form = CaseFilterForm(request.GET or None, user=request.user)
+    form = params.filter_form(request, CaseFilterForm, user=request.user)
     values: dict[str, Any] = {}
-    if form.is_valid():
+    if form.is_bound:  # always valid: bad values were dropped and named on the page
         data = form.cleaned_data
         values = {
             "county": data["county"].pk if data["county"] else None,
@@ -97,7 +98,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     day = today()
     form, values = _filters(request)
     cases = selectors.case_list(request.user, today=day, **values)
-    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    page = params.page(request, Paginator(cases, 50))
     here = request.get_full_path()
     rows = [
         {

@@ -21,6 +21,7 @@ from tasks.imports import ImportContext, get_spec
 from tasks.models import RosterStudent
 from tasks.scoping import user_scope
 from xc_fupin.lib import sheets
+from xc_fupin.lib.export import neutralize
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
 from xc_fupin.lib.sheets import SheetError, Table
 
@@ -96,6 +97,15 @@ class SpecImportMixin:
         return result
 
 
+class NeutralisedExportMixin:
+    """Every exported cell goes through the export guard (xc_fupin/lib/export.py): text a
+    school, a county or a pasted name starts with = + - @ is not run as a formula when
+    the admin's CSV or xlsx is opened in Excel."""
+
+    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
+        return neutralize(super().export_field(field, instance, **kwargs))  # type: ignore[misc]
+
+
 class MaskedExportMixin:
     """Admin exports carry names and ID numbers masked: full ones leave only through the
     semester export, with a permission and a logged reason (tasks.privacy)."""
@@ -107,7 +117,9 @@ class MaskedExportMixin:
         return mask_name(obj.name)
 
 
-class RosterStudentResource(MaskedExportMixin, SpecImportMixin, resources.ModelResource):
+class RosterStudentResource(
+    NeutralisedExportMixin, MaskedExportMixin, SpecImportMixin, resources.ModelResource
+):
     spec_key = "roster"
     county = fields.Field(attribute="county__name", column_name="县区")
     school = fields.Field(attribute="school__name", column_name="就读学校")
@@ -130,7 +142,7 @@ class RosterStudentResource(MaskedExportMixin, SpecImportMixin, resources.ModelR
         import_id_fields = ("id_number",)
 
 
-class SubsidyStandardResource(SpecImportMixin, resources.ModelResource):
+class SubsidyStandardResource(NeutralisedExportMixin, SpecImportMixin, resources.ModelResource):
     spec_key = "standards"
     item = fields.Field(attribute="item__name", column_name="资助项目")
     semester = fields.Field(attribute="semester__code", column_name="学期")
@@ -151,7 +163,9 @@ class SubsidyStandardResource(SpecImportMixin, resources.ModelResource):
         export_order = fields
 
 
-class DisbursementResource(MaskedExportMixin, SpecImportMixin, resources.ModelResource):
+class DisbursementResource(
+    NeutralisedExportMixin, MaskedExportMixin, SpecImportMixin, resources.ModelResource
+):
     spec_key = "disbursements"
     school = fields.Field(attribute="school__name", column_name="就读学校")
     item = fields.Field(attribute="item__name", column_name="资助项目")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tasks import params
 from tasks.clock import today
 from tasks.downloads import CSV, DOCX, XLSX, download
 from tasks.models import RosterStudent, School
@@ -29,12 +30,17 @@ VIEW = "subsidies.view_disbursement"
 
 
 def _semester(request: HttpRequest) -> Semester:
-    code = request.GET.get("semester") or request.POST.get("semester")
+    """The semester asked for; an unknown one is named in a message and the current
+    semester shown instead."""
+    code = request.POST.get("semester") if request.method == "POST" else None
     if code:
         semester = Semester.objects.filter(code=code).first()
         if semester is None:
             raise Http404(_("未知学期：%(code)s") % {"code": code})
         return semester
+    chosen = params.choice(request, "semester", _("学期"), Semester.objects.all(), field="code")
+    if chosen is not None:
+        return chosen
     semester = selectors.semester_current(today())
     if semester is None:
         raise Http404(_("尚未设置学期，请管理员先运行 load_plan 或在后台添加学期。"))
@@ -56,8 +62,9 @@ def _full_ids(request: HttpRequest, *, what: str, rows: Any) -> bool:
 
 
 def _filter_form(request: HttpRequest, semester: Semester) -> OmissionFilterForm:
-    data = request.GET if request.method == "GET" else request.POST
-    form = OmissionFilterForm(data or None, user=request.user, semester=semester)
+    if request.method == "GET":
+        return params.filter_form(request, OmissionFilterForm, user=request.user, semester=semester)
+    form = OmissionFilterForm(request.POST or None, user=request.user, semester=semester)
     form.is_valid()
     return form
 
@@ -120,15 +127,12 @@ def omissions(request: HttpRequest) -> HttpResponse:
     semester = _semester(request)
     form = _filter_form(request, semester)
     filters, kind = form.filters(), form.chosen_kind()
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = params.number(request, "page", _("页码"), default=1)
     report = selectors.omission_check(
         semester=semester, scope=user_scope(request.user), filters=filters, kind=kind, page=page
     )
-    params = {k: v for k, v in request.GET.items() if k != "page" and v}
-    params.setdefault("semester", semester.code)
+    keep = {k: v for k, v in request.GET.items() if k != "page" and v}
+    keep.setdefault("semester", semester.code)
     students = dict(
         RosterStudent.objects.for_user(request.user)
         .filter(id_number__in=[r.id_number for r in report.rows])
@@ -148,8 +152,8 @@ def omissions(request: HttpRequest) -> HttpResponse:
             "report": report,
             "rows": rows,
             "kinds": selectors.KINDS,
-            "query": urlencode(params),
-            "export_params": sorted(params.items()),
+            "query": urlencode(keep),
+            "export_params": sorted(keep.items()),
             "prev_page": page - 1 if page > 1 else None,
             "next_page": page + 1 if page < report.pages else None,
         },
@@ -244,20 +248,17 @@ def notices(request: HttpRequest) -> HttpResponse:
     semester = _semester(request)
     scope = user_scope(request.user)
     schools = School.objects.for_user(request.user).order_by("county__order", "order", "name")
-    school_id = request.GET.get("school")
     students = (
         RosterStudent.objects.for_user(request.user)
         .filter(is_active=True)
         .select_related("school", "county")
     )
-    school = None
-    if school_id:
-        school = get_object_or_404(schools, pk=school_id)
+    school = params.choice(request, "school", _("学校"), schools)
+    if school is not None:
         students = students.filter(school=school)
     figures = selectors.semester_figures(semester=semester, scope=scope)
-    # Paginator.get_page() turns a page number typed wrongly into the nearest page.
-    page = Paginator(students.order_by("school__order", "id_number"), NOTICES_PER_PAGE).get_page(
-        request.GET.get("page")
+    page = params.page(
+        request, Paginator(students.order_by("school__order", "id_number"), NOTICES_PER_PAGE)
     )
     page_students = list(page.object_list)
     keep = {"semester": semester.code, **({"school": school.pk} if school else {})}
@@ -283,7 +284,10 @@ def notices(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Generating a notice records it (Notice.generated_at, its history): a POST, so that no
+# link prefetch, crawler or reload writes records.
 @login_required
+@require_POST
 @permission_required(VIEW, raise_exception=True)
 def notice_docx(request: HttpRequest, pk: int) -> HttpResponse:
     semester = _semester(request)
@@ -295,6 +299,7 @@ def notice_docx(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 @permission_required(VIEW, raise_exception=True)
 def school_notices_docx(request: HttpRequest, pk: int) -> HttpResponse:
     semester = _semester(request)

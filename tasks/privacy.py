@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from .models import PersonalDataAccess
@@ -86,3 +88,24 @@ def personal_data_export_allowed(
         address=_address(request),
     )
     return True
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response to a signed-in user.
+
+    Every page and download behind the login may carry children's data (masked lists,
+    revealed records, exports, notices), so no browser cache, shared computer's history
+    or proxy may keep a copy. Keyed on the user rather than a list of views, so a page
+    added tomorrow is covered too; static files (served before this runs) and the login
+    page stay cacheable.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from xc_fupin.lib.export import xlsx_bytes
 
-from . import jobs, uploads
+from . import jobs, params, uploads
 from .clock import today
 from .downloads import download
 from .forms import MonthField
@@ -101,7 +101,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
                 _run_or_enqueue(upload, jobs.upload_validate_job, uploads.upload_validate)
                 return redirect("tasks:upload", pk=upload.pk)
     qs = Upload.objects.for_user(user).select_related("unit", "uploaded_by")
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = params.page(request, Paginator(qs, 30))
     titles = {s.key: s.title for s in all_specs()}
     for u in page:
         u.kind_title = titles.get(u.kind, u.kind)  # type: ignore[attr-defined]
@@ -129,7 +129,7 @@ def _stall(upload: Upload) -> tuple[bool, bool]:
 @login_required
 def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     upload = _scoped(request, pk)
-    errors = Paginator(upload.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    errors = params.page(request, Paginator(upload.errors, ERRORS_PER_PAGE))
     stalled, queue_down = _stall(upload)
     return render(
         request,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from xc_fupin.lib.export import xlsx_bytes
 
-from . import privacy, selectors, services
+from . import params, privacy, selectors, services
 from .clock import today
 from .downloads import download
 from .forms import LedgerEntryForm, ReviewForm
@@ -94,8 +94,11 @@ def ledger_new(request: HttpRequest, number: int) -> HttpResponse:
         return redirect("tasks:task", number=number)
     revision_of = None
     if "revise" in request.GET:
-        revision_of = get_object_or_404(
-            LedgerEntry.objects.for_user(request.user), pk=request.GET["revise"], task=task
+        revision_of = params.choice(
+            request,
+            "revise",
+            _("更正的记录"),
+            LedgerEntry.objects.for_user(request.user).filter(task=task),
         )
     if request.method == "POST":
         form = LedgerEntryForm(request.POST, request.FILES, units=units)

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from dropout.imports import ENROLMENT, HOUSEHOLD
 from subsidies.imports import DisbursementsSpec, RosterSpec
-from subsidies.models import Semester
+from subsidies.models import Notice, Semester
 from subsidies.services import standards_load
 from tasks.imports import ImportContext
 from tasks.models import LedgerEntry
@@ -280,3 +280,112 @@ def test_enrolment_and_household_rows_of_another_county_name_nothing(
     for result in (enrolment, household):
         assert not result.ok
         assert_names_nothing_of(told(result), langxi_child)
+
+
+# --- Probe finding 4: a bad filter value is ignored with a Chinese message, never a 500 --
+
+BAD_QUERY = (
+    "?school=abc&county=abc&unit=abc&semester=abc&page=abc&status=zzz&kind=zzz"
+    "&category=zzz&source=zzz&stage=zzz&item=abc&as_of=2019-13-45&month=2019-13"
+    "&period=abc&attention=abc&overdue=abc&revise=abc&format=zzz"
+)
+
+
+def list_routes() -> list[str]:
+    """Every page of the URLconf without a path parameter (the list pages among them)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: list[str] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                if not route.startswith("admin/"):
+                    walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern) and "<" not in route:
+                found.append("/" + route)
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+@pytest.mark.parametrize("who", ["city_reviewer", "xuanzhou_staff"])
+def test_bad_filter_values_on_any_page_never_answer_500_or_english(
+    who: str, request: pytest.FixtureRequest, xuanzhou_school: Any
+) -> None:
+    standards_load()
+    client = Client(raise_request_exception=False)
+    client.force_login(request.getfixturevalue(who))
+    failures = []
+    for route in list_routes():
+        response = client.get(route + BAD_QUERY)
+        text = response.content.decode("utf-8", "ignore") if not response.streaming else ""
+        if response.status_code == 500:  # /healthz answers 503 when a worker is missing
+            failures.append(f"{route}: {response.status_code}")
+        elif re.search(r"Select a valid choice|Enter a valid|is not one of", text):
+            failures.append(f"{route}: English message")
+    assert failures == []
+
+
+def test_a_non_numeric_school_on_the_notices_page_is_ignored_and_said(
+    city_reviewer: Any, xuanzhou_school: Any
+) -> None:
+    standards_load()
+    client = Client(raise_request_exception=False)
+    client.force_login(city_reviewer)
+    response = client.get("/subsidies/notices/?school=abc&page=9")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "筛选条件“学校”的值“abc”无效，已忽略" in page
+    assert "筛选条件“页码”的值“9”无效" in page
+
+
+# --- Probe finding 5: no GET writes; personal data never stored by a browser or proxy ----
+
+
+def test_a_notice_is_generated_by_post_only_and_get_writes_nothing(
+    xuanzhou_staff: Any, xuanzhou_school: Any
+) -> None:
+    standards_load()
+    student = add_student(xuanzhou_school, 3, name="宣小红")
+    client = Client()
+    client.force_login(xuanzhou_staff)
+    one = f"/subsidies/students/{student.pk}/notice.docx?semester=2019春"
+    whole = f"/subsidies/notices/school/{xuanzhou_school.pk}.docx?semester=2019春"
+    for url in (one, whole):
+        assert client.get(url).status_code == 405
+    assert not Notice.objects.exists()
+    for url in (one, whole):
+        response = client.post(url)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        assert "no-store" in response["Cache-Control"]
+    assert Notice.objects.get(student=student).generated_at is not None
+
+
+def test_every_page_and_download_for_a_signed_in_user_says_no_store(
+    xuanzhou_staff: Any, xuanzhou_school: Any
+) -> None:
+    standards_load()
+    student = add_student(xuanzhou_school, 4, name="宣小兰")
+    client = Client()
+    client.force_login(xuanzhou_staff)
+    pages = [
+        *list_routes(),
+        f"/subsidies/students/{student.pk}/",
+        f"/reveal/tasks.RosterStudent/{student.pk}/",
+        "/subsidies/export/?semester=2019春",
+    ]
+    checked, missing = 0, []
+    for url in pages:
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        checked += 1
+        if "no-store" not in response.get("Cache-Control", ""):
+            missing.append(url)
+    revealed = client.post(f"/reveal/tasks.RosterStudent/{student.pk}/", {"reason": "核实发放名单"})
+    if "no-store" not in revealed.get("Cache-Control", ""):
+        missing.append("reveal (POST)")
+    assert missing == [] and checked > 10

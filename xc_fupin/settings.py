@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on everything a signed-in user gets (personal data).
+    "tasks.privacy.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # An imported account sees only the password change until its one-time password is gone.
     "tasks.accounts.PasswordChangeRequiredMiddleware",
