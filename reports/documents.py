@@ -374,10 +374,10 @@ def office_of(issuer: str) -> str:
 
 #: Columns of the review table in the document, and their widths (156 mm in all).
 _REVIEW_COLUMNS = [
-    ("排名", 10),
-    ("单位", 18),
-    ("得分", 12),
-    ("较上月", 12),
+    ("排名", 9),
+    ("单位", 22),  # 4 characters of 5号 plus the cell margins: "市直学校" on one line
+    ("得分", 11),
+    ("较上月", 10),
     ("覆盖率", 13),
     ("遗漏", 11),
     ("最高档", 13),
@@ -497,7 +497,7 @@ def circular_docx(
             ]
             for r in rows
         ],
-        [10, 18, 12, 15, 15, 15, 14, 14, 14, 14, 15],
+        [9, 22, 11, 14, 14, 14, 14, 14, 14, 14, 16],  # 156 mm, unit names on one line
     )
     for heading, key in (
         ("二、表扬单位", "praised"),
@@ -532,7 +532,7 @@ def missed_lines(events: dict[str, Any]) -> list[str]:
     for m in events.get("missed", []):
         due = date_words(dt.date.fromisoformat(m["due_on"]))
         items = [plain_item(str(i), m["unit"]) for i in m.get("items", [])]
-        what = "，".join(i for i in items if i) or f"“{m.get('task', '')}”{m['deadline']}工作未完成"
+        what = "；".join(i for i in items if i) or f"“{m.get('task', '')}”{m['deadline']}工作未完成"
         by_unit.setdefault(m["unit"], []).append(f"{what}（{due}截止）")
     escs: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for e in events.get("escalations", []):
@@ -541,14 +541,24 @@ def missed_lines(events: dict[str, Any]) -> list[str]:
     for unit in list(by_unit) + [u for u in escs if u not in by_unit]:
         parts = by_unit.get(unit, [])
         sentence = f"{unit}：{'；'.join(parts)}。" if parts else f"{unit}："
-        for e in escs.get(unit, []):
-            word = "再次督办单" if e["level"] > 1 else "督办单"
-            due = date_words(dt.date.fromisoformat(e["answer_due"]))
-            sentence += (
-                f"已下发{word}（{e['number']}），要求于{due}前报送整改报告，目前{e['state']}。"
-            )
+        sentence += _escalation_words(escs.get(unit, []))
         lines.append(tidy(sentence))
     return lines
+
+
+def _escalation_words(escs: list[dict[str, Any]]) -> str:
+    """The 督办单 a unit received, in one sentence however many there were."""
+    if not escs:
+        return ""
+    numbers = "、".join(e["number"] for e in escs)
+    dues = "、".join(date_words(dt.date.fromisoformat(e["answer_due"])) for e in escs)
+    again = any(e["level"] > 1 for e in escs)
+    states = sorted({e["state"] for e in escs})
+    if len(escs) == 1:
+        word = "再次督办单" if again else "督办单"
+        return f"已下发{word}（{numbers}），要求于{dues}前报送整改报告，目前{states[0]}。"
+    state = f"目前均{states[0]}" if len(states) == 1 else f"目前{'、'.join(states)}"
+    return f"已下发督办单{len(escs)}份（{numbers}），要求分别于{dues}前报送整改报告，{state}。"
 
 
 # --- the annex --------------------------------------------------------------------------

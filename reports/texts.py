@@ -67,6 +67,15 @@ def task_short_name(task: Any) -> str:
     return TASK_SHORT_NAMES.get(task.number) or _derived(task.text)
 
 
+def deadline_words(deadline: Any) -> str:
+    """A deadline as a reader names it: the task's short name and the deadline's label,
+    without saying the same thing twice ("巡视反馈意见整改", "“控辍保学”2019年5月")."""
+    name, label = task_short_name(deadline.task), str(deadline.label)
+    if name in label or label in name:
+        return label if len(label) >= len(name) else name
+    return f"“{name}”{label}"
+
+
 def short_name_of_number(number: int, text: str = "") -> str:
     return TASK_SHORT_NAMES.get(number) or _derived(text) or f"第{number}项任务"
 
@@ -78,8 +87,13 @@ _COUNTY_PREFIX = re.compile(r"^[^：:]{2,12}[：:]")
 _UNPAID = re.compile(r"^(\d+)\s*名建档立卡学生\s*(\d{4}[春秋])\s*资助未发放到位$")
 
 
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+
+
 def tidy(text: str) -> str:
-    """No stray spaces around Chinese text ("37 名" → "37名")."""
+    """No stray spaces around Chinese text ("37 名" → "37名"), and dates in words
+    ("2019-05-20" → "2019年5月20日") wherever a stored text carries one."""
+    text = _ISO_DATE.sub(lambda m: f"{int(m[1])}年{int(m[2])}月{int(m[3])}日", text)
     return _SPACE_AFTER_CJK.sub("", text).strip()
 
 

@@ -34,7 +34,7 @@ from tasks.scoping import user_scope
 from .models import CorrectionReport, Escalation, MonthlySubmission, Reminder
 from .periods import month_label, month_start, previous_month
 from .selectors import is_own_unit, submission_due, submission_units_for
-from .texts import date_words, task_short_name
+from .texts import date_words, deadline_words, semester_words, task_short_name
 
 #: How far back a rejected upload still asks for a corrected file.
 REJECTED_UPLOAD_DAYS = 60
@@ -192,8 +192,7 @@ def _escalation_items(user: Any, today: dt.date) -> list[TodoItem]:
         items.append(
             TodoItem(
                 title=_("督办单%(n)s：报送整改报告") % {"n": esc.number},
-                detail=_("“%(t)s”%(l)s逾期未完成")
-                % {"t": task_short_name(esc.deadline.task), "l": esc.deadline.label},
+                detail=_("%(w)s逾期未完成") % {"w": deadline_words(esc.deadline)},
                 url=reverse("reports:escalation", args=[esc.pk]),
                 action=_("报送整改报告"),
                 due_on=esc.answer_due,
@@ -290,8 +289,8 @@ def _payment_items(user: Any, today: dt.date) -> list[TodoItem]:
         return []
     return [
         TodoItem(
-            title=_("%(s)s学期资助：尚有%(n)s名建档立卡学生未发放到位")
-            % {"s": semester.code, "n": unpaid},
+            title=_("%(s)s资助：尚有%(n)s名建档立卡学生未发放到位")
+            % {"s": semester_words(semester.code), "n": unpaid},
             detail=_("发放截止日期%(d)s") % {"d": date_words(semester.deadline)},
             url=reverse("subsidies:omissions") + "?" + urlencode({"semester": semester.code}),
             action=_("查遗补漏"),

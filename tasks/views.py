@@ -69,6 +69,8 @@ def task_detail(request: HttpRequest, number: int) -> HttpResponse:
     (row,) = selectors.task_rows([task], day)
     ledger = selectors.task_ledger(task, request.user)
     units = [(state, ledger.get(state.unit.pk, [])) for state in row.units]
+    # Only entries of a unit the user reports for can be corrected by the user.
+    report_unit_ids = {u.pk for u in selectors.ledger_units_for(request.user, task)}
     return render(
         request,
         "tasks/task_detail.html",
@@ -76,7 +78,8 @@ def task_detail(request: HttpRequest, number: int) -> HttpResponse:
             "task": task,
             "row": row,
             "units": units,
-            "can_report": bool(selectors.ledger_units_for(request.user, task)),
+            "can_report": bool(report_unit_ids),
+            "report_unit_ids": report_unit_ids,
             "can_review": selectors.user_may_review(request.user, task),
             "review_form": ReviewForm(),
         },

@@ -65,3 +65,14 @@ def test_a_county_my_unit_lists_only_its_own_returned_items(
     page = client_for(xuanzhou_staff).get("/mine/").content.decode()
     assert page.count("更正后重新提交") == 1
     assert "宣州区" in page and "郎溪县" not in page.split("被退回待更正")[1].split("</section>")[0]
+
+
+def test_only_the_reporting_unit_sees_the_correction_button_on_the_task_page(
+    returned_entries: None, city_reviewer: Any, xuanzhou_staff: Any
+) -> None:
+    reviewer_page = client_for(city_reviewer).get("/tasks/5/").content.decode()
+    assert (
+        "更正后重新提交" not in reviewer_page
+    )  # 宣州区's and 郎溪县's entries, not the reviewer's
+    county_page = client_for(xuanzhou_staff).get("/tasks/5/").content.decode()
+    assert county_page.count("更正后重新提交") == 1
