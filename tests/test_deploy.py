@@ -6,6 +6,7 @@ Skipped when nginx is not installed, unless XC_REQUIRE_NGINX is set (CI, .ci/run
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
@@ -197,3 +198,31 @@ def test_nginx_serves_pages_from_gunicorn_and_static_files_itself(site: dict[str
     size = re.search(r"client_max_body_size (\d+)m;", site["config"])
     assert size is not None
     assert int(size.group(1)) * 1024 * 1024 > settings.UPLOAD_MAX_BYTES
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(ROOT / "deploy" / name)
+    return parser
+
+
+def test_each_process_is_its_own_unit_restarted_alone_and_there_is_one_beat() -> None:
+    services = sorted(p.name for p in (ROOT / "deploy").glob("*.service"))
+    daemons = [s for s in services if s != "xc-fupin-backup.service"]
+    assert daemons == ["xc-fupin-beat.service", "xc-fupin-web.service", "xc-fupin-worker.service"]
+    starts = {}
+    for name in daemons:
+        config = unit(name)
+        assert config["Service"]["Restart"] == "on-failure", name
+        assert config["Service"]["EnvironmentFile"] == "/etc/xc-fupin/xc-fupin.env", name
+        # No unit stops or binds another: one dying never takes the others down.
+        for key in ("BindsTo", "PartOf", "Requires"):
+            assert key not in config["Unit"], (name, key)
+        starts[name] = config["Service"]["ExecStart"]
+    beats = [n for n, cmd in starts.items() if " beat" in cmd or "--beat" in cmd or " -B" in cmd]
+    assert beats == ["xc-fupin-beat.service"]
+    assert "manage.py backup_db" in (ROOT / "deploy" / "xc-fupin-backup.service").read_text()
+    env = (ROOT / "deploy" / "xc-fupin.env.example").read_text()
+    for line in ("HTTPS=1", "DEBUG=0", "MEDIA_ROOT=/var/lib/", "DATABASE_URL=postgres://"):
+        assert f"\n{line}" in env, line
