@@ -93,7 +93,7 @@ def _students(rng: random.Random) -> list[RosterStudent]:
     return list(RosterStudent.objects.filter(snapshot=snapshot).select_related("school"))
 
 
-#: The days a school pays an item in one batch (the payment lists of the spring term).
+#: The days the schools paid (the payment lists of the spring term, one a month).
 BATCHES = (dt.date(2019, 3, 22), dt.date(2019, 4, 19), dt.date(2019, 5, 17), dt.date(2019, 6, 10))
 #: The columns of the 资助发放明细 template (subsidies.imports.DisbursementsSpec).
 HEADERS = ("身份证号", "姓名", "就读学校", "资助项目", "学期", "金额(元)", "发放日期")
@@ -113,15 +113,14 @@ def _planned(
     paid_share: float,
     today: dt.date,
 ) -> list[tuple[str, tuple[Any, ...]]]:
-    """(uploading unit code, sheet row) of every payment made by `today`: most paid in
-    one of the batches, some omitted, some below the top tier, a few after the deadline."""
+    """(uploading unit code, sheet row) of every payment made by `today`: most paid on
+    one of the batch days, some omitted, some below the top tier, a few after the deadline."""
     rules = semester_rules(semester)
     names = dict(SubsidyItem.objects.values_list("pk", "name"))
     owed: dict[tuple[str, bool], list[Any]] = {}
     for rule in rules:
         owed.setdefault((rule.stage, rule.boarding), []).append(rule)
     late_days = (today - semester.deadline).days
-    batch: dict[tuple[int, int], dt.date] = {}
     made: list[tuple[str, tuple[Any, ...]]] = []
 
     def row(
@@ -145,10 +144,7 @@ def _planned(
             amount = rule.top
             if rule.checks_tier and rng.random() < 0.06:
                 amount = (rule.top / 2).quantize(Decimal("0.01"))  # below the highest tier
-            key = (s.school.pk, rule.item_id)
-            if key not in batch:
-                batch[key] = rng.choice(BATCHES)
-            on = batch[key]
+            on = rng.choice(BATCHES)
             late, days = rng.random() < 0.05, rng.randint(1, 20)  # drawn always: same plan
             if late and late_days > 0:
                 on = semester.deadline + dt.timedelta(days=min(days, late_days))
