@@ -567,3 +567,19 @@ def escalation_close(*, user: Any, escalation: Escalation) -> Escalation:
         raise ValidationError(_("只有已报整改报告的督办单可以销号。"))
     audit.record(escalation, user=user)
     return escalation
+
+
+def reminders_mark_read(*, user: Any, deadline: Deadline) -> int:
+    """The user has read the reminders of `deadline` addressed to their unit(s): they
+    leave the to-do list. Scoped like every read; safe to repeat (only unread rows are
+    claimed). Returns how many were marked."""
+    qs = Reminder.objects.for_user(user).filter(deadline=deadline, read_at__isnull=True)
+    if user_scope(user).sees_all:
+        qs = qs.filter(unit_id=user.unit_id)
+    rows = list(qs)
+    done = Reminder.objects.filter(pk__in=[r.pk for r in rows], read_at__isnull=True).update(
+        read_at=clock.now()
+    )
+    for r in rows:
+        audit.record(r, user=user)
+    return done

@@ -52,6 +52,8 @@ class TodoItem:
     overdue: bool = False
     #: Tie-break among items due the same day: returned work first, information last.
     weight: int = 5
+    #: A POST that takes the item off the list (reminders: "已阅").
+    dismiss_url: str = ""
 
     def sort_key(self, today: dt.date) -> tuple[int, dt.date, int, str]:
         due = self.due_on or today
@@ -224,6 +226,7 @@ def _reminder_items(user: Any, today: dt.date) -> list[TodoItem]:
                 action=_("查看提醒"),
                 due_on=r.deadline.due_on,
                 weight=6,
+                dismiss_url=reverse("reports:reminders_read", args=[r.deadline_id]),
             )
         )
     return items

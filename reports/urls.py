@@ -18,6 +18,7 @@ urlpatterns = [
     path("r/<int:pk>/file/<str:which>/", views.report_file, name="report_file"),
     path("calendar/", views.calendar, name="calendar"),
     path("inbox/", views.inbox, name="inbox"),
+    path("reminders/<int:deadline>/read/", views.reminders_read, name="reminders_read"),
     path("escalations/<int:pk>/", views.escalation_detail, name="escalation"),
     path("escalations/<int:pk>/close/", views.escalation_close, name="escalation_close"),
     path("corrections/<int:pk>/file/", views.correction_file, name="correction_file"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tasks.clock import today
+from tasks.models import Deadline
 from tasks.queue import enqueue
 from tasks.scoping import user_scope
 from tasks.views import board_context
@@ -282,6 +283,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "reports/inbox.html",
         {"reminders": reminders[:200], "escalations": escalations, "today": today()},
     )
+
+
+@login_required
+@require_POST
+@permission_required("reports.view_reminder", raise_exception=True)
+def reminders_read(request: HttpRequest, deadline: int) -> HttpResponse:
+    """ "已阅" on a reminder in the to-do list: it leaves the list (nothing else changes)."""
+    row = get_object_or_404(Deadline, pk=deadline)
+    services.reminders_mark_read(user=request.user, deadline=row)
+    return redirect("home")
 
 
 def _escalation(request: HttpRequest, pk: int) -> Escalation:

@@ -168,3 +168,28 @@ def test_the_plan_board_alone_is_at_plan(xuanzhou_staff: Any) -> None:
     page = client_for(xuanzhou_staff).get("/plan/").content.decode()
     assert "待办事项" not in page and 'class="board"' in page
     assert Task.objects.count() == 22
+
+
+def test_a_reminder_stays_until_read_and_only_its_unit_can_mark_it(
+    xuanzhou_staff: Any, langxi_staff: Any
+) -> None:
+    from reports.models import Reminder
+
+    deadline = Deadline.objects.filter(due_on__gt=dt.date(2019, 6, 16)).order_by("due_on")[0]
+    Reminder.objects.create(
+        deadline=deadline,
+        unit=unit("xuanzhou-jtj"),
+        offset_days=7,
+        items=["宣州区：资助尚未发放完毕"],
+        created_on=dt.date(2019, 6, 16),
+    )
+    c = client_for(xuanzhou_staff)
+    todo = _todo_section(c.get("/").content.decode())
+    read_url = f"/reports/reminders/{deadline.pk}/read/"
+    assert "资助尚未发放完毕" in todo and f'action="{read_url}"' in todo
+    assert c.get(read_url).status_code == 405  # reading a page never marks anything
+    client_for(langxi_staff).post(read_url)
+    assert Reminder.objects.get().read_at is None  # another county cannot mark it
+    assert c.post(read_url).status_code == 302
+    assert Reminder.objects.get().read_at is not None
+    assert "资助尚未发放完毕" not in _todo_section(c.get("/").content.decode())
