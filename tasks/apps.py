@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext_lazy as _
+
+from . import clock
 
 
 class TasksConfig(AppConfig):
@@ -14,3 +17,6 @@ class TasksConfig(AppConfig):
         from .imports import register
 
         register(USERS)
+        # Logins are stamped by the one clock too (Django's receiver uses timezone.now).
+        user_logged_in.disconnect(dispatch_uid="update_last_login")
+        user_logged_in.connect(clock.stamp_last_login, dispatch_uid="update_last_login")

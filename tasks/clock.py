@@ -67,6 +67,12 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+def stamp_last_login(sender: Any, user: Any, **kwargs: Any) -> None:
+    """django.contrib.auth's update_last_login on this clock (tasks.apps wires it in)."""
+    user.last_login = now()
+    user.save(update_fields=["last_login"])
+
+
 class DateTimeField(models.DateTimeField):
     """A DateTimeField whose `auto_now`/`auto_now_add` stamp comes from `now()`.
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import models
+from django.test import Client
 from openpyxl import Workbook
 
 from dropout.models import CaseStatus, DropoutCase
@@ -133,6 +134,11 @@ def test_it_stamps_an_upload_a_submission_a_case_move_and_a_report_on_the_demo_d
     case.refresh_from_db()
     assert local_day(change.changed_at) == local_day(case.updated_at) == DEMO_DAY
     assert history_days(case) == history_days(change) == {DEMO_DAY}
+
+    # A login.
+    Client().force_login(xuanzhou_staff)
+    xuanzhou_staff.refresh_from_db()
+    assert xuanzhou_staff.last_login and local_day(xuanzhou_staff.last_login) == DEMO_DAY
 
     # The May review built today.
     report = report_build(kind=Report.Kind.MONTHLY, period=dt.date(2019, 5, 1))
