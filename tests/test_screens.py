@@ -1,0 +1,156 @@
+"""Every page of every role in Chromium, at a desktop width and at a phone width.
+
+The pages come from the same URL walk as tests/test_isolation.py (the resolver, with
+real ids of rows the user may see). For each role the Django test client first finds,
+per route, one URL that answers with an HTML page; Chromium then opens each of those at
+1440 px and at 390 px, saves a full-page screenshot to var/screenshots/screens/ (kept as
+test artifacts) and checks what a user would notice: no server error, nothing wider than
+the screen, and no English or raw code in the visible text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.test import Client
+
+from tasks.clock import demo_today
+from tasks.models import User
+
+from .browser import SHOTS
+from .test_isolation import scoped_models, url_patterns, urls_for
+
+pytestmark = pytest.mark.browser
+
+ROLES = ["reviewer", "jijiao", "leader", "xuanzhou", "school", "admin"]
+WIDTHS = {"desktop": 1440, "phone": 390}
+OUT = SHOTS / "screens"
+
+# Words that give away an untranslated page, an exception or a raw code on screen.
+TELLTALES = re.compile(
+    r"Traceback|Resolver404|matches the given query|Page not found|Server Error"
+    r"|\b(?:True|False|None|demo)\b"
+    r"|\b(?:disbursements?|enrolment|household|roster|standards|schools)\b",
+)
+# The admin is Django's own; its index and each app's index are walked, because the
+# sections' and models' names are ours to translate. There any English word counts.
+ADMIN_PAGES = ["/admin/"]
+ENGLISH_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
+ADMIN_ALLOWED = {"TOTP", "POST", "GET"}
+
+
+def _html(response: Any) -> bool:
+    return response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
+
+
+def pages_for(user: User, known: dict[str, str]) -> list[str]:
+    """One URL per route that shows this user an HTML page, plus a page that is not found.
+
+    `known` remembers, per route, the URL that worked for an earlier role; it is tried
+    first, which keeps the walk short."""
+    client = Client()
+    client.force_login(user)
+    ids: list[int] = []
+    for model in scoped_models():
+        qs = model._default_manager.all().for_user(user)  # type: ignore[attr-defined]
+        ids += list(qs.order_by("pk").values_list("pk", flat=True)[:1])
+    ids = sorted(set(ids))
+    found: list[str] = []
+    for route in url_patterns():
+        candidates = urls_for(route, ids)
+        if route in known:
+            candidates.insert(0, known[route])
+        for url in candidates:
+            response = client.get(url)
+            if _html(response):
+                found.append(url)
+                known[route] = url
+                break
+            if response.status_code == 405 or response.status_code == 200:
+                break  # a form's POST target, or a download: not a page
+    found.append("/no-such-page/")
+    if user.is_staff:
+        found += ADMIN_PAGES
+        for model in admin.site._registry:
+            url = f"/admin/{model._meta.app_label}/"
+            if url not in found and _html(client.get(url)):
+                found.append(url)
+    return found
+
+
+def session_cookie(user: User, live_server: Any) -> dict[str, Any]:
+    client = Client()
+    client.force_login(user)
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+
+
+def slug(url: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", url).strip("_") or "home"
+
+
+@pytest.fixture
+def demo(transactional_db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pages as the demo shows them: its data, on its clock.
+    monkeypatch.setenv("XC_TODAY", "2019-06-16")
+    call_command("load_plan", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_every_page_of_every_role_fits_a_phone_and_reads_in_chinese(
+    browser: Any, live_server: Any, demo: None
+) -> None:
+    assert demo_today() is not None
+    problems: list[str] = []
+    walked = 0
+    contexts = {
+        name: browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+        for name, width in WIDTHS.items()
+    }
+    try:
+        anonymous = [(None, "/accounts/login/")]
+        visits: list[tuple[str | None, str]] = anonymous[:]
+        known: dict[str, str] = {}
+        for username in ROLES:
+            user = User.objects.get(username=username)
+            visits += [(username, url) for url in pages_for(user, known)]
+        for width_name, context in contexts.items():
+            width = WIDTHS[width_name]
+            page = context.new_page()
+            page.set_default_timeout(20000)
+            current: str | None = None
+            for username, url in visits:
+                if username != current:
+                    context.clear_cookies()
+                    if username is not None:
+                        user = User.objects.get(username=username)
+                        context.add_cookies([session_cookie(user, live_server)])
+                    current = username
+                response = page.goto(live_server.url + url)
+                where = f"{username or 'anonymous'} {url} @{width}"
+                status = response.status if response else 0
+                if status >= 500 or status == 0:
+                    problems.append(f"{where}: status {status}")
+                scroll = page.evaluate("document.documentElement.scrollWidth")
+                if scroll > width:
+                    problems.append(f"{where}: page is {scroll} px wide")
+                text = page.inner_text("body")
+                bad = {m.group(0) for m in TELLTALES.finditer(text)}
+                if url.startswith("/admin/"):
+                    bad |= {w for w in ENGLISH_WORD.findall(text) if w not in ADMIN_ALLOWED}
+                if bad:
+                    problems.append(f"{where}: shows {sorted(bad)}")
+                name = f"{username or 'anonymous'}-{slug(url)}-{width}"
+                OUT.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+                walked += 1
+            page.close()
+    finally:
+        for context in contexts.values():
+            context.close()
+    assert walked > 2 * len(ROLES) * 10, "the walk should reach most pages of every role"
+    assert problems == [], "\n".join(problems)
