@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from tasks import clock
-from tasks.models import County, RosterSnapshot, RosterStudent, School
+from tasks.models import County, RosterSnapshot, RosterStudent, School, Unit
 from xc_fupin.lib.idnumber import make_id_number
 
 from .lookups import semester_rules
@@ -99,7 +99,7 @@ BATCHES = (dt.date(2019, 3, 22), dt.date(2019, 4, 19), dt.date(2019, 5, 17), dt.
 HEADERS = ("身份证号", "姓名", "就读学校", "资助项目", "学期", "金额(元)", "发放日期")
 
 
-def reporting_unit_code(school: School) -> str:
+def reporting_unit_code(school: Unit) -> str:
     """Who uploads a school's payments: its county bureau, or 市直学校 for city-run ones."""
     if school.is_city_run or school.county is None:
         return "city-schools"
@@ -123,9 +123,7 @@ def _planned(
     late_days = (today - semester.deadline).days
     made: list[tuple[str, tuple[Any, ...]]] = []
 
-    def row(
-        number: str, name: str, school: School, rule: Any, amount: Decimal, on: dt.date
-    ) -> None:
+    def row(number: str, name: str, school: Unit, rule: Any, amount: Decimal, on: dt.date) -> None:
         if on > today:
             return  # not paid yet on the demo day
         made.append(
