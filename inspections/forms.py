@@ -92,7 +92,11 @@ class FindingForm(forms.Form):
     """One finding; a row left entirely empty is skipped."""
 
     unit = forms.ModelChoiceField(
-        label=_("责任单位"), queryset=Unit.objects.none(), widget=FastSelect, required=False
+        label=_("责任单位"),
+        queryset=Unit.objects.none(),
+        widget=FastSelect,
+        required=False,
+        empty_label="——请选择——",
     )
     category = forms.CharField(
         label=_("问题类别"),
@@ -149,6 +153,7 @@ class FeedbackForm(forms.Form):
         label=_("牵头单位"),
         queryset=Unit.objects.none(),
         widget=FastSelect,
+        empty_label="——请选择——",
         error_messages={"required": _("请选择牵头单位。")},
     )
     others = forms.ModelMultipleChoiceField(
