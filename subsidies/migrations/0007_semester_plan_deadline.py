@@ -49,9 +49,17 @@ def link_semesters(apps, schema_editor):
 
 def unlink_semesters(apps, schema_editor):
     Semester = apps.get_model("subsidies", "Semester")
+    HistoricalSemester = apps.get_model("subsidies", "HistoricalSemester")
+    Deadline = apps.get_model("tasks", "Deadline")
     for semester in Semester.objects.select_related("plan_deadline"):
         semester.deadline = semester.plan_deadline.due_on
         semester.save(update_fields=["deadline"])
+    # History written since has no date of its own: give it its deadline row's (else the
+    # term's end), so the column can be NOT NULL again.
+    due = dict(Deadline.objects.values_list("pk", "due_on"))
+    for row in HistoricalSemester.objects.filter(deadline__isnull=True):
+        row.deadline = due.get(row.plan_deadline_id) or row.end
+        row.save(update_fields=["deadline"])
 
 
 class Migration(migrations.Migration):
