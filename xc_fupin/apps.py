@@ -11,17 +11,24 @@ renaming adds no migration to a third-party app.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig, apps
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPDefaultConfig
 
+if TYPE_CHECKING:  # django-stubs' name for a lazy translated string
+    from django.utils.functional import _StrPromise as Label
+else:
+    Label = Promise
+
 # model name -> (verbose_name, verbose_name_plural)
-Names = dict[str, tuple[Promise, Promise]]
+Names = dict[str, tuple[Label, Label]]
 
 
-def rename(config: AppConfig, models: Names, fields: dict[str, Promise]) -> None:
+def rename(config: AppConfig, models: Names, fields: dict[str, Label]) -> None:
     for model in apps.get_app_config(config.label).get_models():
         names = models.get(model._meta.model_name or "")
         if names:
