@@ -25,6 +25,7 @@ from tasks.models import RosterStudent, Upload
 from xc_fupin.celery_app import app
 from xc_fupin.lib.idnumber import make_id_number
 
+from .browser import login, shot
 from .conftest import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +296,37 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_a_new_worker_finishes_it(
     # Resending again finds nothing to do and duplicates nothing.
     assert uploads_resume() == 0
     assert RosterStudent.objects.count() == 300
+
+
+@pytest.mark.browser
+def test_a_stalled_upload_page_offers_retry_and_cancel_and_says_when_the_server_is_gone(
+    page: Any, live_server: Any, transactional_db: Any, xuanzhou_staff: Any, xuanzhou_school: Any
+) -> None:
+    upload = uploads.upload_store(
+        user=xuanzhou_staff,
+        kind="roster",
+        content=roster_file(5),
+        filename="名册.xlsx",
+        unit=xuanzhou_staff.unit,
+    )
+    Upload.objects.filter(pk=upload.pk).update(
+        state="applying", progress_stage="写入", progress_done=120, progress_total=300
+    )
+    stall(upload)
+    login(page, live_server, xuanzhou_staff)
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/uploads/{upload.pk}/")
+        assert page.locator("#progress-stage").inner_text() == "写入"
+        assert page.get_by_role("button", name="重试").is_visible()
+        assert page.get_by_role("button", name="取消上传").is_visible()
+        shot(page, f"upload-stalled-{width}")
+    # The status poll fails (server or network gone): the page says so and keeps trying.
+    page.route("**/status.json", lambda route: route.abort())
+    page.reload()
+    page.locator("#server-down").wait_for(state="visible")
+    shot(page, "upload-server-down-390")
+    page.unroute("**/status.json")
+    page.get_by_role("button", name="取消上传").click()
+    page.get_by_text("已取消，未导入任何数据").wait_for()
+    assert Upload.objects.get(pk=upload.pk).state == "cancelled"
