@@ -256,8 +256,10 @@ class YesNo(Parser):
 
     blank = gettext_lazy("%(column)s为空，请填“是”或“否”")
 
-    def __init__(self, column: str) -> None:
+    def __init__(self, column: str, *, optional: bool = False) -> None:
         self.column = column
+        if optional:
+            self.blank = None  # a blank cell reads as None ("not said")
 
     def parse(self, raw: object) -> bool:
         if isinstance(raw, bool):
@@ -445,6 +447,20 @@ class Choice(Parser):
 # --- schools and counties (tasks' models) -----------------------------------------
 
 
+class SchoolCode(Parser):
+    """学校标识码 as text (10 digits nationally; up to 20 letters or digits accepted)."""
+
+    blank = gettext_lazy("学校标识码为空")
+
+    def parse(self, raw: object) -> str:
+        if isinstance(raw, float):
+            raise CellError(_("学校标识码被存成了小数，请设为文本格式"))
+        code = compact(raw)
+        if not code.isascii() or not code.isalnum() or len(code) > 20:
+            raise CellError(_("学校标识码应为不超过20位的数字或字母：%(v)s") % {"v": code})
+        return code
+
+
 @dataclass(frozen=True)
 class SchoolRef:
     pk: int
@@ -524,7 +540,7 @@ class CountyParser(Parser):
                 keys |= {code.code, code.name}
             for key in map(compact, keys):
                 by_key[key] = ref
-                if len(key) > 2 and key[-1] in "县区市":
+                if len(key) >= 2 and key[-1] in "县区市":
                     by_key.setdefault(key[:-1], ref)
             by_key.setdefault(compact(county.slug), ref)
 

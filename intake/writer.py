@@ -52,17 +52,19 @@ def bulk_write(
     mode: Mode = "ignore",
     update: Sequence[str] = (),
     constants: dict[str, Any] | None = None,
+    copy_from: int = 0,
 ) -> Written:
     """Write `rows` (tuples of values in the order of `fields`, attnames such as
     "school_id") into `model`'s table; `constants` are the same for every row (the
     upload, the time). `conflict` is the unique key; `update` the fields an upsert sets.
+    On PostgreSQL, COPY is used from `copy_from` rows on (0: always).
 
     Runs in the caller's transaction; returns how many rows were inserted and updated.
     """
     constants = dict(constants or {})
     if not rows:
         return Written(0, 0)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(rows) >= copy_from:
         return _copy(model, rows, fields, conflict, mode, update, constants)
     return _orm(model, rows, fields, conflict, mode, update, constants)
 
@@ -144,6 +146,16 @@ def _plain(value: Any) -> str:
     return _text(value)
 
 
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), name  # a concrete column, not a relation
+    return field
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    return str(_field(model, name).column)
+
+
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], str]:
     if isinstance(field, (models.CharField, models.TextField)):
         return _text
@@ -153,7 +165,7 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], str]:
 def _copy_buffer(
     model: type[models.Model], rows: Sequence[Sequence[Any]], fields: Sequence[str]
 ) -> io.StringIO:
-    converters = [_converter(model._meta.get_field(f)) for f in fields]
+    converters = [_converter(_field(model, f)) for f in fields]
     if all(c is _text for c in converters):
         lines = ["\t".join(map(_text, row)) for row in rows]
     else:
@@ -209,16 +221,16 @@ def _copy(
     meta = model._meta
     table = meta.db_table
     quote = connection.ops.quote_name
-    loaded = [meta.get_field(f).column for f in fields]
-    fixed = [meta.get_field(f).column for f in constants]
+    loaded = [_column(model, f) for f in fields]
+    fixed = [_column(model, f) for f in constants]
     load_cols = ", ".join(map(quote, loaded))
     all_cols = ", ".join(map(quote, [*loaded, *fixed]))
     select = ", ".join([*map(quote, loaded), *(["%s"] * len(fixed))])
-    keys = ", ".join(quote(meta.get_field(f).column) for f in conflict)
+    keys = ", ".join(quote(_column(model, f)) for f in conflict)
     if mode == "ignore":
         on_conflict = f"ON CONFLICT ({keys}) DO NOTHING"
     else:
-        sets = [meta.get_field(f).column for f in (*update, *constants)]
+        sets = [_column(model, f) for f in (*update, *constants)]
         assignments = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in dict.fromkeys(sets))
         on_conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {assignments}"
     insert = f"INSERT INTO {table} ({all_cols}) SELECT {select} FROM xc_load {on_conflict}"  # noqa: S608 - names from models

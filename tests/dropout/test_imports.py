@@ -159,7 +159,7 @@ def test_every_bad_row_is_named_and_a_rejected_file_writes_nothing(
     result = validate(ENROLMENT, bad, xuanzhou_staff)
     messages = [str(e) for e in result.errors]
     assert messages[0].startswith("第4行 身份证号: 身份证号被存成了数字")
-    assert "第5行 学校: 系统中没有学校“宣州区不存在小学”" in messages[1]
+    assert "第5行 学校: 学校“宣州区不存在小学”不在学校名单中" in messages[1]
     assert messages[2] == "第6行 学校: 该校不属于本单位管辖范围，不能导入其学籍"
     assert "第7行 学籍状态: 无法识别的学籍状态“失踪”" in messages[3]
     assert "第8行 身份证号: 与第3行重复" in messages[4]
@@ -185,7 +185,7 @@ def test_the_import_command_refuses_a_bad_file_and_applies_nothing(
         )
     assert refused.value.returncode == 1
     assert out.getvalue().strip().splitlines()[-1] == "accepted 0, rejected 1"
-    assert "第3行 学校: 系统中没有学校“宣州区无此校”" in out.getvalue()
+    assert "第3行 学校: 学校“宣州区无此校”不在学校名单中" in out.getvalue()
     assert EnrolmentRecord.objects.count() == 0
 
 

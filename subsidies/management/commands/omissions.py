@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from subsidies import selectors, services
-from subsidies.lookups import Counties
+from intake.columns import CountyParser
 from subsidies.models import Semester
 from tasks.scoping import EVERYTHING
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         county_id = None
         if county:
             try:
-                county_id = Counties().get(county).pk
+                county_id = CountyParser().bind(None)(county).pk
             except ValueError as e:
                 raise CommandError(str(e)) from None
         filters = selectors.OmissionFilters(county_id=county_id)
