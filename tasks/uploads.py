@@ -11,7 +11,8 @@ rolled back and the upload in APPLYING, and running the job again finishes it.
 
 A job working on an upload holds a lease: a thread of its own refreshes `heartbeat_at`
 every few seconds on its own database connection (and carries the progress, so the bar
-moves even while the rows are written inside the apply transaction). A worker killed
+moves even while the rows are written inside the apply transaction; on SQLite, with one
+writer at a time, the job beats with its progress instead). A worker killed
 with SIGKILL stops beating; once the lease is older than `settings.UPLOAD_LEASE_SECONDS`
 (and no job was sent in that time) the upload is *stalled*: `uploads_resume` sends it again, and its
 uploader may retry or cancel it. A second job for an upload whose lease is fresh exits
@@ -109,7 +110,10 @@ class _Lease(threading.Thread):
             log.warning("upload %s: lease not renewed (database busy)", self.upload_id)
 
 
-_current_lease: ContextVar[_Lease | None] = ContextVar("upload_lease", default=None)
+# The upload the running job holds the lease of, and its beating thread (None on SQLite).
+_current_lease: ContextVar[tuple[int, _Lease | None] | None] = ContextVar(
+    "upload_lease", default=None
+)
 
 
 def stale_q() -> Q:
@@ -142,16 +146,21 @@ def upload_lease(upload_id: int) -> Iterator[bool]:
     if not taken:
         yield False
         return
-    lease = _Lease(upload_id)
-    lease.start()
-    token = _current_lease.set(lease)
+    # SQLite has one writer: a second connection writing while the job's transaction has
+    # read would make the job's own first write fail. There the job beats with its
+    # progress on its own connection (the embedded default runs on one machine anyway).
+    lease = _Lease(upload_id) if connection.vendor != "sqlite" else None
+    if lease is not None:
+        lease.start()
+    token = _current_lease.set((upload_id, lease))
     try:
         yield True
     finally:
         _current_lease.reset(token)
-        lease.stopping.set()
-        lease.changed.set()
-        lease.join()
+        if lease is not None:
+            lease.stopping.set()
+            lease.changed.set()
+            lease.join()
         Upload.objects.filter(pk=upload_id).update(heartbeat_at=None)
 
 
@@ -161,19 +170,25 @@ def _progress_writer(upload: Upload | None) -> Callable[[str, int, int], None]:
     def report(stage: str, done: int, total: int) -> None:
         if upload is None:
             return
-        lease = _current_lease.get()
-        if lease is not None and lease.upload_id == upload.pk:
-            lease.report(stage, done, total)
+        current = _current_lease.get()
+        leased = current is not None and current[0] == upload.pk
+        if current is not None and leased and current[1] is not None:
+            current[1].report(stage, done, total)
             return
-        # In a request (small files) or a command: write directly, outside any lease.
+        # In a request (small files), a command, or a job on SQLite: write directly.
         # A new stage is always written: the bar must never sit on a finished stage.
         now = time.monotonic()
         if now - last[0] < PROGRESS_EVERY_SECONDS and done < total and stage == last[1]:
             return
         last[0], last[1] = now, stage
-        Upload.objects.filter(pk=upload.pk).update(
-            progress_stage=stage, progress_done=done, progress_total=total
-        )
+        fields: dict[str, Any] = {
+            "progress_stage": stage,
+            "progress_done": done,
+            "progress_total": total,
+        }
+        if leased:
+            fields["heartbeat_at"] = Now()
+        Upload.objects.filter(pk=upload.pk).update(**fields)
 
     return report
 

@@ -20,7 +20,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from openpyxl import Workbook
 
 from tasks import uploads
-from tasks.jobs import uploads_resume
+from tasks.jobs import upload_validate_job, uploads_resume
 from tasks.models import RosterStudent, Upload
 from xc_fupin.celery_app import app
 from xc_fupin.lib.idnumber import make_id_number
@@ -200,6 +200,22 @@ def test_a_busy_upload_with_a_live_job_cannot_be_cancelled(
     assert not uploads.stalled().filter(pk=upload.pk).exists()
     with uploads.upload_lease(upload.pk) as mine:
         assert not mine
+
+
+def test_a_job_runs_under_a_lease_and_a_second_copy_leaves_a_live_one_alone(
+    transactional_db: Any, xuanzhou_staff: Any, xuanzhou_school: Any, settings: Any
+) -> None:
+    settings.UPLOAD_SYNC_MAX_BYTES = 0
+    client = Client()
+    client.force_login(xuanzhou_staff)
+    upload = post_upload(client, roster_file(5))  # sent to no worker: run the job here
+    with uploads.upload_lease(upload.pk) as mine:
+        assert mine
+        assert upload_validate_job(upload.pk) == "running elsewhere"
+        assert Upload.objects.get(pk=upload.pk).state == "received"
+    assert upload_validate_job(upload.pk) == "previewed"
+    done = Upload.objects.get(pk=upload.pk)
+    assert done.heartbeat_at is None  # the lease is released with the job
 
 
 @pytest.fixture
