@@ -36,7 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
@@ -72,8 +72,8 @@ class _Lease(threading.Thread):
 
     Django gives each thread its own connection, in autocommit: the beats and the
     progress are visible while the job's own connection is inside the apply transaction
-    (which therefore never locks the upload row itself, see `_lock_upload`). On SQLite a
-    beat waits for the writer like any other write; a failed beat is skipped.
+    (which therefore never locks the upload row itself, see `_lock_upload`). Not used
+    on SQLite (see `upload_lease`). A failed beat is skipped; the next one reconnects.
     """
 
     def __init__(self, upload_id: int) -> None:
@@ -106,8 +106,9 @@ class _Lease(threading.Thread):
         try:
             # Only while the upload is busy: a late beat never rewrites a finished one.
             Upload.objects.filter(pk=self.upload_id, state__in=BUSY_STATES).update(**fields)
-        except OperationalError:
-            log.warning("upload %s: lease not renewed (database busy)", self.upload_id)
+        except DatabaseError:
+            log.warning("upload %s: lease not renewed", self.upload_id, exc_info=True)
+            connection.close()
 
 
 # The upload the running job holds the lease of, and its beating thread (None on SQLite).
