@@ -37,6 +37,9 @@ TELLTALES = re.compile(
     r"|\b(?:True|False|None|demo)\b"
     r"|\b(?:disbursements?|enrolment|household|roster|standards|schools)\b",
 )
+# An amount the app wrote (pages put a space before 元; text people typed, "补助500元",
+# is theirs) that is not in the one money format 1,250.00 元: "625 元", "1250.00 元".
+BAD_MONEY = re.compile(r"(?<![\d.,])(?:\d+(?:\.\d)?|\d{4,}\.\d\d)\s+元")
 # The admin is Django's own; its index and each app's index are walked, because the
 # sections' and models' names are ours to translate. There any English word counts.
 ADMIN_PAGES = ["/admin/"]
@@ -162,6 +165,7 @@ def test_every_page_of_every_role_fits_a_phone_and_reads_in_chinese(
                     problems.append(f"{where}: page is {scroll} px wide")
                 text = page.inner_text("body")
                 bad = {m.group(0) for m in TELLTALES.finditer(text)}
+                bad |= {f"金额格式：{m.group(0)}" for m in BAD_MONEY.finditer(text)}
                 if url.startswith("/admin/"):
                     bad |= {w for w in ENGLISH_WORD.findall(text) if w not in ADMIN_ALLOWED}
                 if bad:
