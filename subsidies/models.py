@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from tasks import audit, clock
 from tasks.models import County, Deadline, RosterStudent, Stage, Unit, Upload
 from tasks.scoping import ScopedQuerySet
+from xc_fupin.lib.idnumber import mask_id_number
 
 
 class SubsidyItem(models.Model):
@@ -275,7 +276,7 @@ class Disbursement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.semester_id} {self.item_id} {self.id_number[:4]}…{self.id_number[-4:]} {self.amount}"
+        return f"{mask_id_number(self.id_number)} {self.amount}"
 
 
 class NoticeQuerySet(ScopedQuerySet["Notice"]):

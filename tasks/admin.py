@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat.models import PeriodicTask
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
+from . import privacy
 from .jobruns import PeriodicTaskRunsAdmin
 from .models import (
     County,
@@ -32,8 +38,108 @@ from .models import (
 )
 from .scoping import user_scope
 
+# --- Personal data in the admin ---------------------------------------------------------
+#
+# A model's `personal_fields` (tasks/privacy.py) are shown in the admin as on the pages:
+# masked in lists, change forms, history lists and history versions, with a link to the
+# logged reveal. The change form shows them read-only; only a superuser who has just
+# revealed the record may correct a name (never the ID number). Related objects show
+# through their masked __str__.
 
-class ScopedAdminMixin:
+_MASKED: dict[tuple[str, str], Callable[[Any], str]] = {}
+
+
+def masked_display(model: type[models.Model], name: str) -> Callable[[Any], str]:
+    """A list/readonly column showing `name` masked (one callable per model and field, so
+    the admin's field lists can compare them)."""
+    key = (model._meta.label, name)
+    if key not in _MASKED:
+        field = model._meta.get_field(name)
+
+        def show(obj: Any) -> str:
+            return privacy.mask_value(name, getattr(obj, name, ""))
+
+        show.__name__ = f"masked_{name}"
+        _MASKED[key] = admin.display(description=getattr(field, "verbose_name", name))(show)
+    return _MASKED[key]
+
+
+@admin.display(description=_("完整信息"))
+def reveal_link(obj: Any) -> str:
+    """The way to the full record: the shared reveal page, which asks a reason and logs it."""
+    if obj is None or obj.pk is None:
+        return ""
+    url = reverse("tasks:reveal", args=[obj._meta.label, obj.pk])
+    back = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}?next={}">{}</a>', url, back, _("查看完整信息（需填写事由）"))
+
+
+class _MaskedHistoryHelper(HistoricalRecordContextHelper):
+    """The history list's "changes" column, with personal values masked."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        if change.field in privacy.personal_fields(self.model):
+            return privacy.mask_value(change.field, value)
+        return super().prepare_delta_change_value(change, value)
+
+
+class PersonalDataAdminMixin:
+    """Masks a model's personal fields everywhere the admin shows them (see above)."""
+
+    model: type[models.Model]
+
+    def _masked(self, request: HttpRequest, obj: Any) -> list[str]:
+        """The personal fields shown masked on this record's page (none on an add page)."""
+        names = privacy.personal_fields(self.model)
+        if obj is None or not names:
+            return []
+        editable = privacy.editable_personal_fields(request.user, obj)
+        return [n for n in names if n not in editable]
+
+    def _swap(self, fields: Sequence[Any], masked: Sequence[str]) -> list[Any]:
+        shown: list[Any] = []
+        for f in fields:
+            f = masked_display(self.model, f) if isinstance(f, str) and f in masked else f
+            if f not in shown:
+                shown.append(f)
+        return shown
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        names = privacy.personal_fields(self.model)
+        return self._swap(super().get_list_display(request), names)  # type: ignore[misc]
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str] | None:
+        excluded = list(super().get_exclude(request, obj) or [])  # type: ignore[misc]
+        masked = self._masked(request, obj)
+        return [*excluded, *masked] if masked else (excluded or None)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        masked = self._masked(request, obj)
+        if not masked:
+            return readonly
+        extra: list[Any] = [masked_display(self.model, n) for n in masked]
+        if not any(getattr(f, "__name__", "") == "reveal_link" for f in readonly):
+            extra.append(reveal_link)
+        return self._swap([*extra, *readonly], masked)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = list(super().get_fields(request, obj))  # type: ignore[misc]
+        masked = self._masked(request, obj)
+        if not masked:
+            return fields
+        # The masked identity and the reveal link first, where the record's page starts.
+        shown = self._swap(fields, masked)
+        first = {masked_display(self.model, n) for n in masked} | {reveal_link}
+        return [f for f in shown if f in first] + [f for f in shown if f not in first]
+
+    def get_historical_record_context_helper(
+        self, request: HttpRequest, historical_record: Any
+    ) -> HistoricalRecordContextHelper:
+        return _MaskedHistoryHelper(self.model, historical_record)
+
+
+class ScopedAdminMixin(PersonalDataAdminMixin):
     """Admin pages (and inlines) go through the same `for_user` scope as the views.
 
     Any queryset with `for_user` is scoped: the ScopedQuerySet models and those with a

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from xc_fupin.lib.idnumber import mask_id_number, mask_name
+
 from . import audit, clock
 from .scoping import EVERYTHING, NOTHING, Scope, ScopedQuerySet
 
@@ -713,7 +715,9 @@ class RosterStudent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.id_number[:4]}…{self.id_number[-4:]}）"
+        # Masked: __str__ reaches admin lists of related rows (告知), titles, history and
+        # the admin log, none of which may show a child's full name.
+        return f"{mask_name(self.name)}（{mask_id_number(self.id_number)}）"
 
 
 class PersonalDataAccess(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -12,11 +13,52 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
+from xc_fupin.lib.idnumber import mask_id_number, mask_name
+
+from . import clock
 from .models import PersonalDataAccess
 from .scoping import ScopedQuerySet
 
 #: Fields a model lists as personal, in order, e.g. ("name", "id_number").
 PERSONAL_FIELDS_ATTR = "personal_fields"
+#: Personal fields that are keys, never edited by hand (a wrong ID is re-imported).
+KEY_FIELDS = frozenset({"id_number"})
+#: How long after a logged reveal a superuser may correct that record's name in the admin.
+REVEAL_WINDOW = dt.timedelta(minutes=15)
+
+
+def personal_fields(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(getattr(model, PERSONAL_FIELDS_ATTR, ()))
+
+
+def mask_value(field: str, value: object) -> str:
+    """A personal value as every page shows it: `3418**********123X`, `张*`."""
+    text = "" if value is None else str(value)
+    if not text:
+        return ""
+    return mask_id_number(text) if field in {"id_number", "phone"} else mask_name(text)
+
+
+def recently_revealed(user: Any, obj: models.Model) -> bool:
+    """Whether `user` revealed this record through the logged reveal in the last minutes."""
+    return PersonalDataAccess.objects.filter(
+        user=user,
+        kind=PersonalDataAccess.Kind.REVEAL,
+        target=f"{obj._meta.label}#{obj.pk}"[:100],
+        at__gte=clock.now() - REVEAL_WINDOW,
+    ).exists()
+
+
+def editable_personal_fields(user: Any, obj: models.Model) -> frozenset[str]:
+    """The personal fields of an existing record the admin may show in full, as inputs.
+
+    None, as a rule: they are shown masked and read-only. A superuser who has just
+    revealed the record (logged, with a reason) may correct its name, guardian or phone;
+    the ID number is never edited by hand (a wrong one is corrected by re-importing).
+    """
+    if not getattr(user, "is_superuser", False) or not recently_revealed(user, obj):
+        return frozenset()
+    return frozenset(personal_fields(type(obj))) - KEY_FIELDS
 
 
 def _address(request: HttpRequest | None) -> str | None:

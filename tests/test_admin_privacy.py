@@ -13,13 +13,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import models
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
+from django.urls import reverse
 
-from tasks.models import User
+from subsidies.models import Disbursement
+from subsidies.resources import DisbursementResource, NeutralisedExportMixin
+from tasks.models import PersonalDataAccess, RosterStudent, School, User
+from tasks.privacy import PERSONAL_FIELDS_ATTR
+from xc_fupin.lib.idnumber import mask_id_number, mask_name
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +53,14 @@ def staff_request(user: User) -> Any:
 @pytest.fixture
 def world(plan: None) -> None:
     call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def superuser(world: None) -> User:
+    user = User.objects.get(username="admin")  # the demo's 系统管理员
+    user.is_superuser = user.is_staff = True
+    user.save()
+    return user
 
 
 def county_staff(username: str = "xuanzhou") -> User:
@@ -87,3 +101,121 @@ def test_a_county_staff_user_sees_no_other_countys_rows_in_any_admin(world: None
             leaks.append(f"{name}: {len(shown - visible)} rows outside the viewer's scope")
     assert not leaks, "\n".join(leaks)
     assert checked, "the demo data must hold rows of other counties"
+
+
+# --- Probe finding 2: list, change and history pages show names and IDs masked ----------
+
+
+def personal_values() -> dict[str, str]:
+    """Every full personal value (ID number, name, guardian, phone) of every row of every
+    model that declares `personal_fields`, with the model it came from."""
+    found: dict[str, str] = {}
+    for model in apps.get_models():
+        fields = getattr(model, PERSONAL_FIELDS_ATTR, ())
+        if not fields or model._meta.proxy:
+            continue
+        for row in model._default_manager.values_list(*fields):
+            for value in row:
+                text = str(value or "")
+                if len(text) >= 2:
+                    found[text] = model._meta.label
+    return found
+
+
+def admin_pages(model: type[models.Model], limit: int = 2) -> list[tuple[str, bool]]:
+    """(url, whether it must answer 200/302): list, change, history and version pages."""
+    opts = model._meta
+    base = f"admin:{opts.app_label}_{opts.model_name}"
+    pages = [(reverse(f"{base}_changelist"), True)]
+    manager = getattr(opts, "simple_history_manager_attribute", None)
+    for obj in model._default_manager.order_by("pk")[:limit]:
+        pages.append((reverse(f"{base}_change", args=[obj.pk]), True))
+        if manager is None:  # no history kept (or a proxy of an audited model)
+            continue
+        history = reverse(f"{base}_history", args=[obj.pk])
+        pages.append((history, True))
+        # the last version and the one before, so the "changes" column has a change
+        for version in getattr(model, manager).filter(pk=obj.pk).order_by("-history_id")[:2]:
+            # simple-history may not find a version of some models (404): looked at only
+            pages.append((f"{history}{version.history_id}/", False))
+    return pages
+
+
+def test_no_admin_page_shows_a_full_name_or_id_number_even_to_a_superuser(superuser: User) -> None:
+    secrets = personal_values()
+    assert secrets, "the demo data must hold personal data"
+    client = Client()
+    client.force_login(superuser)
+    leaks = []
+    for model in admin.site._registry:
+        for url, must_answer in admin_pages(model):
+            response = client.get(url)
+            assert response.status_code in {200, 302} or not must_answer, url
+            text = response.content.decode("utf-8", "ignore")
+            hits = [f"{s}（{secrets[s]}）" for s in secrets if s in text]
+            if hits:
+                leaks.append(f"{url}: {hits[:3]}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_a_superuser_corrects_a_name_only_after_the_logged_reveal(superuser: User) -> None:
+    student = RosterStudent.objects.order_by("pk").first()
+    assert student is not None
+    client = Client()
+    client.force_login(superuser)
+    change = reverse("admin:tasks_rosterstudent_change", args=[student.pk])
+    page = client.get(change).content.decode()
+    assert mask_id_number(student.id_number) in page and mask_name(student.name) in page
+    assert 'name="name"' not in page and student.name not in page
+    assert "查看完整信息" in page  # the way to the logged reveal
+
+    reveal = reverse("tasks:reveal", args=["tasks.RosterStudent", student.pk])
+    client.post(reveal, {"reason": "更正姓名错字"})
+    assert PersonalDataAccess.objects.filter(
+        user=superuser, target=f"tasks.RosterStudent#{student.pk}"
+    ).exists()
+    page = client.get(change).content.decode()
+    assert 'name="name"' in page and student.name in page
+    assert student.id_number not in page  # the ID number is never edited here
+    form = client.get(change).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update({k: getattr(v, "pk", v) for k, v in data.items()})
+    data["name"] = student.name + "改"
+    response = client.post(change, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    student.refresh_from_db()
+    assert student.name.endswith("改")
+
+
+def test_staff_without_superuser_never_edit_a_name_even_after_a_reveal(world: None) -> None:
+    viewer = county_staff()
+    student = RosterStudent.objects.for_user(viewer).order_by("pk").first()
+    assert student is not None
+    client = Client()
+    client.force_login(viewer)
+    client.post(
+        reverse("tasks:reveal", args=["tasks.RosterStudent", student.pk]), {"reason": "核实"}
+    )
+    page = client.get(reverse("admin:tasks_rosterstudent_change", args=[student.pk]))
+    text = page.content.decode()
+    assert 'name="name"' not in text and student.name not in text
+
+
+# --- Probe finding 5 (admin part): exports cannot carry a formula ------------------------
+
+
+def test_the_admin_exports_neutralise_formula_cells(superuser: User) -> None:
+    row = Disbursement.objects.order_by("pk").first()
+    assert row is not None
+    School.objects.filter(pk=row.school_id).update(name='=HYPERLINK("http://x","点我")')
+    Disbursement.objects.filter(pk=row.pk).update(name="@SUM(1+1)")
+    exported = DisbursementResource().export(Disbursement.objects.filter(pk=row.pk))
+    cells = [str(c) for c in exported[0]]
+    assert not [c for c in cells if c[:1] in "=+-@"], cells
+    assert '\'=HYPERLINK("http://x","点我")' in cells
+    # Every resource the admin exports through carries the guard.
+    request = staff_request(superuser)
+    for model_admin in admin.site._registry.values():
+        if hasattr(model_admin, "get_export_resource_classes"):
+            for resource in model_admin.get_export_resource_classes(request):
+                assert issubclass(resource, NeutralisedExportMixin), resource
