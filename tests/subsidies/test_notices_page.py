@@ -30,12 +30,12 @@ def test_it_pages_the_students_and_names_a_school_for_each(plan: None) -> None:
     assert total > 50, "the demo roster should need more than one page"
 
     first = client.get("/subsidies/notices/", {"semester": "2019春"}).content.decode()
-    second = client.get("/subsidies/notices/", {"semester": "2019春", "page": 2}).content.decode()
+    second = client.get("/subsidies/notices/", {"semester": "2019春", "page": "2"}).content.decode()
     assert f"共 {total} 名" in first and "第 1 / " in first
     assert len(rows_of(first)) == 50 and rows_of(second)
     assert all(cell.strip() for cell in rows_of(first) + rows_of(second))
     assert "学校未登记" in first + "".join(
-        client.get("/subsidies/notices/", {"semester": "2019春", "page": n}).content.decode()
+        client.get("/subsidies/notices/", {"semester": "2019春", "page": str(n)}).content.decode()
         for n in range(3, total // 50 + 2)
     )
 
