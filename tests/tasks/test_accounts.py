@@ -249,3 +249,18 @@ def test_a_county_user_can_neither_import_accounts_nor_fetch_their_passwords(
     )
     assert response.status_code in (200, 403)
     assert Upload.objects.count() == 1
+
+
+def test_the_blank_template_has_the_six_columns_and_the_roles_to_choose_from(
+    admin_user: Any,
+) -> None:
+    client = Client()
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    response = client.get("/uploads/template/users.xlsx")
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(response.content))
+    ws = wb.worksheets[0]
+    assert [c.value for c in ws[1]][:6] == HEAD
+    options = [v for row in wb["选项"].iter_rows(values_only=True) for v in row if v]
+    assert set(roles.ALL_ROLES) <= set(options)
+    assert any(v.formula1 for v in ws.data_validations.dataValidation)
