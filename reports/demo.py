@@ -32,6 +32,7 @@ DEMO_DAY = dt.date(2019, 6, 16)
 MONTHS = [dt.date(2019, 3, 1), dt.date(2019, 4, 1), dt.date(2019, 5, 1)]
 JUNE = dt.date(2019, 6, 1)
 KINDS = ["disbursements", "enrolment"]
+SCHOOL_CODE = "school-xuanzhou-1"  # the demo school user's school
 #: 宣城职业技术学院 reports monthly from the autumn term (it pays no spring aid here).
 COLLEGE_FROM = dt.date(2019, 9, 1)
 
@@ -145,20 +146,32 @@ def _june_uploads(until: dt.date) -> None:
     July): the payments made since the last sheet, the late ones among them."""
     if until < DEMO_DAY:
         return
+    school = Unit.objects.filter(code=SCHOOL_CODE).first()
     for unit in all_reporting_units():
         author = _author(unit)
         rows = payment_rows(unit.code, JUNE, until=until)
         if author is None or not rows or unit.code in {"jingde-jtj", "jingxian-jtj"}:
             continue
-        demo_upload(
-            user=author,
-            unit=unit,
-            kind="disbursements",
-            period=JUNE,
-            name=f"{unit.display_name}6月{kind_title('disbursements')}.xlsx",
-            content=sheet(PAYMENT_HEADERS, rows),
-            at=_at(until, 9, unit.order % 60),
-        )
+        sheets = [(unit, author, rows)]
+        if school is not None and unit.county_id and unit.county_id == school.county_id:
+            # One school sends its own sheet (the county's 月报 counts it all the same).
+            own = [r for r in rows if r[2] == school.name]
+            school_user = _author(school)
+            if own and school_user is not None:
+                sheets = [(unit, author, [r for r in rows if r[2] != school.name])]
+                sheets.append((school, school_user, own))
+        for n, (who, user, part) in enumerate(sheets):
+            if not part:
+                continue
+            demo_upload(
+                user=user,
+                unit=who,
+                kind="disbursements",
+                period=JUNE,
+                name=f"{who.display_name}6月{kind_title('disbursements')}.xlsx",
+                content=sheet(PAYMENT_HEADERS, part),
+                at=_at(until, 9 + n, unit.order % 60),
+            )
 
 
 @transaction.atomic
