@@ -244,3 +244,34 @@ def test_uploaded_files_have_no_public_url(settings: Any, world: dict[str, Any])
     client = Client()
     client.force_login(world["xuanzhou"])
     assert client.get(settings.MEDIA_URL + "uploads/").status_code == 404
+
+
+def test_no_get_request_writes_anything(world: dict[str, Any]) -> None:
+    """Every URL fetched by GET as a superuser (who may do everything) leaves every table
+    as it was, history tables included, so an update shows too (probe finding 5: a GET
+    that wrote notice records)."""
+    viewer = User.objects.get(username="admin")
+    viewer.is_superuser = viewer.is_staff = True
+    viewer.save()
+    client = Client()
+    client.force_login(viewer)
+    # Who is signed in, and login throttling, are not the application's data.
+    ignored = {"sessions", "axes", "admin"}
+    tables = [m for m in apps.get_models() if m._meta.app_label not in ignored]
+
+    def counts() -> dict[str, int]:
+        return {m._meta.label: m._default_manager.count() for m in tables}
+
+    ids = sorted(
+        {
+            pk
+            for model in scoped_models()
+            for pk in model._default_manager.values_list("pk", flat=True)[:2]
+        }
+    )
+    before = counts()
+    for route in url_patterns():
+        for url in urls_for(route, ids):
+            client.get(url)
+    after = counts()
+    assert {k: (before[k], after[k]) for k in before if before[k] != after[k]} == {}
