@@ -54,7 +54,8 @@ def data_changed(area: str) -> None:
     version are never read again. `figures_warm_changed` (a beat job every 2 minutes)
     recomputes the common ones; one warm serves any number of changes in between."""
     updated = DataVersion.objects.filter(name=area).update(
-        number=F("number") + 1, changed_at=clock.now()  # update() skips auto_now
+        number=F("number") + 1,
+        changed_at=clock.now(),  # update() skips auto_now
     )
     if not updated:
         DataVersion.objects.get_or_create(name=area, defaults={"number": 1})
