@@ -206,6 +206,11 @@ class UnitAdmin(AuditedAdmin):
         return super().get_queryset(request).exclude(kind=Unit.Kind.SCHOOL)
 
 
+# simple-history registers its manager on Unit's options only; the proxy's 历史 page (the
+# unit's history, same table) looks it up on School's and answered 500 without this.
+School._meta.simple_history_manager_attribute = Unit._meta.simple_history_manager_attribute  # type: ignore[attr-defined]
+
+
 @admin.register(School)
 class SchoolAdmin(AuditedAdmin):
     list_display = ["name", "school_code", "county", "is_city_run", "stages", "is_active"]

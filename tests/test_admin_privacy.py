@@ -219,3 +219,12 @@ def test_the_admin_exports_neutralise_formula_cells(superuser: User) -> None:
         if hasattr(model_admin, "get_export_resource_classes"):
             for resource in model_admin.get_export_resource_classes(request):
                 assert issubclass(resource, NeutralisedExportMixin), resource
+
+
+def test_a_schools_history_page_answers(admin_user: Any, xuanzhou_school: Any) -> None:
+    client = Client()
+    client.force_login(admin_user)
+    url = reverse("admin:tasks_school_history", args=[xuanzhou_school.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert xuanzhou_school.name in response.content.decode()
