@@ -248,6 +248,7 @@ class HouseholdImport(DeclarativeSpec):
             "统计日期",
             DATE_ALIASES,
             required=False,
+            optional=True,
             parser=DateParser(not_after_today=FUTURE_DATE),
         ),
     ]

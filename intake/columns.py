@@ -95,6 +95,8 @@ class Parser:
     blank: Any = None  # str or lazy str
     #: Hand blank cells to `parse` instead (its message for "unknown value" covers them).
     parse_blank = False
+    #: Parse each distinct value once; off for values that differ on every row.
+    cached = True
 
     def bind(self, ctx: Any) -> Clean:
         """The cell function for one file (load lookups here, once)."""
@@ -113,41 +115,69 @@ class Column(ColumnSpec):
     """A spreadsheet column: canonical header, accepted variants, and its parser."""
 
     parser: Parser = field(default_factory=lambda: Text())
+    #: A blank cell is allowed and reads as None (the parser's blank message is not used).
+    optional: bool = False
 
     def bind(self, ctx: Any) -> BoundColumn:
         parser = self.parser
         return BoundColumn(
             self.name,
             parser.bind(ctx),
-            None if parser.parse_blank else parser.blank,
-            parse_blank=parser.parse_blank,
+            None if parser.parse_blank or self.optional else parser.blank,
+            parse_blank=parser.parse_blank and not self.optional,
+            cached=parser.cached,
         )
 
 
+class _Cache(dict[Any, tuple[Any, str]]):
+    """Parsed values by raw cell value; a hit is a plain dict lookup (no Python call)."""
+
+    __slots__ = ("parse_one",)
+
+    def __init__(self, parse_one: Callable[[object], tuple[Any, str]]) -> None:
+        super().__init__()
+        self.parse_one = parse_one
+
+    def __missing__(self, raw: Any) -> tuple[Any, str]:
+        found = self[raw] = self.parse_one(raw)
+        return found
+
+
 class BoundColumn:
-    """A column ready for one file: each distinct raw value is parsed once."""
+    """A column ready for one file: each distinct raw value is parsed once (columns whose
+    values are all different, like ID numbers, skip the cache)."""
 
     __slots__ = ("blank", "cache", "name", "parse", "parse_blank")
 
-    def __init__(self, name: str, parse: Clean, blank: Any, *, parse_blank: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        parse: Clean,
+        blank: Any,
+        *,
+        parse_blank: bool = False,
+        cached: bool = True,
+    ) -> None:
         self.name = name
         self.parse_blank = parse_blank
         self.parse = parse
         self.blank = blank
-        self.cache: dict[Any, tuple[Any, str]] = {}
+        self.cache = _Cache(self.parse_one) if cached else None
+
+    @property
+    def read(self) -> Callable[[object], tuple[Any, str]]:
+        """raw -> (value, "") or (None, message); may raise TypeError for an unhashable
+        raw value (then call `parse_one`)."""
+        return self.cache.__getitem__ if self.cache is not None else self.parse_one
 
     def clean(self, raw: object) -> tuple[Any, str]:
         """(value, "") or (None, message)."""
         try:
-            return self.cache[raw]
-        except KeyError:
-            pass
+            return self.read(raw)
         except TypeError:  # an unhashable cell value: parse without caching
-            return self._parse(raw)
-        found = self.cache[raw] = self._parse(raw)
-        return found
+            return self.parse_one(raw)
 
-    def _parse(self, raw: object) -> tuple[Any, str]:
+    def parse_one(self, raw: object) -> tuple[Any, str]:
         if not self.parse_blank and is_blank(raw):
             return (None, self.blank % {"column": self.name}) if self.blank else (None, "")
         try:
@@ -176,6 +206,7 @@ class Name(Parser):
     spaces, as the registry and household lists store them."""
 
     blank = gettext_lazy("%(column)s为空")
+    cached = False  # nearly one per row
 
     def __init__(self, max_length: int = 50, *, spaces: bool = False) -> None:
         self.max_length = max_length
@@ -197,6 +228,7 @@ class IdNumberParser(Parser):
     """
 
     blank = gettext_lazy("身份证号为空")
+    cached = False  # one per row
 
     def __init__(self, *, details: bool = False, card: bool = False) -> None:
         self.details = details
@@ -254,7 +286,7 @@ _NO = {"否", "N", "NO", "0", "FALSE", "×", "非寄宿", "走读", "不是"}
 class YesNo(Parser):
     """是/否 and their variants (1/0, √/×, 住校/走读, Y/N, true/false)."""
 
-    blank = gettext_lazy("%(column)s为空，请填“是”或“否”")
+    blank: Any = gettext_lazy("%(column)s为空，请填“是”或“否”")
 
     def __init__(self, column: str, *, optional: bool = False) -> None:
         self.column = column

@@ -93,22 +93,30 @@ class DeclarativeSpec(ImportSpec):
         state = self.prepare(ctx)
         kept: list[tuple[int, dict[str, Any]]] = []
         total = len(table.rows)
+        readers = [(c.name, c.read, c) for c in bound]
+        error = result.error
+        check_row = self.check_row
         for index, sheet_row in enumerate(table.rows):
             if index and index % PROGRESS_EVERY == 0:
                 ctx.progress(_("校验"), index, total)
             cells = sheet_row.values
+            number = sheet_row.number
             values = dict(absent)
             failed: set[str] = set()
-            for column in bound:
-                value, message = column.clean(cells.get(column.name))
+            for name, read, column in readers:
+                raw = cells.get(name)
+                try:
+                    value, message = read(raw)
+                except TypeError:  # an unhashable cell value
+                    value, message = column.parse_one(raw)
                 if message:
-                    failed.add(column.name)
-                    result.error(sheet_row.number, column.name, message)
-                values[column.name] = value
-            row = Row(sheet_row.number, values, failed, result)
-            clean = self.check_row(row, state)
-            if clean is not None and not row.failed:
-                kept.append((sheet_row.number, clean))
+                    failed.add(name)
+                    error(number, name, message)
+                values[name] = value
+            row = Row(number, values, failed, result)
+            clean = check_row(row, state)
+            if clean is not None and not failed:
+                kept.append((number, clean))
         ctx.progress(_("核对已有数据"), total, total)
         self.check_rows(kept, result, state)
         result.errors.sort(key=lambda e: e.row)

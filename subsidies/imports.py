@@ -265,6 +265,7 @@ class RosterSpec(DeclarativeSpec):
             "户籍县区",
             ("户籍所在县区", "户籍地", "户籍所在地", "家庭所在县区", "户籍县市区"),
             required=False,
+            optional=True,
             parser=CountyParser(),
         ),
         Column("就读学校", SCHOOL_ALIASES, parser=SchoolParser()),
