@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from subsidies import selectors, services
 from intake.columns import CountyParser
+from subsidies import selectors, services
 from subsidies.models import Semester
 from tasks.scoping import EVERYTHING
 
