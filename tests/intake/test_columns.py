@@ -82,11 +82,13 @@ def test_it_reads_stages_one_or_several() -> None:
 
 def test_it_reads_dates_and_months_in_the_systems_formats() -> None:
     day = bound(DateParser())
-    for raw in ("2019-06-10", "2019/6/10", "2019年6月10日", "20190610", 20190610):
+    days: list[object] = ["2019-06-10", "2019/6/10", "2019年6月10日", "20190610", 20190610]
+    for raw in days:
         assert day.clean(raw) == (dt.date(2019, 6, 10), ""), raw
     month = bound(Month())
-    for raw in ("201409", "2014-09", "2014年9月", "2014.9", dt.date(2014, 9, 17)):
-        assert month.clean(raw) == (dt.date(2014, 9, 1), ""), raw
+    months: list[object] = ["201409", "2014-09", "2014年9月", "2014.9", dt.date(2014, 9, 17)]
+    for month_raw in months:
+        assert month.clean(month_raw) == (dt.date(2014, 9, 1), ""), month_raw
     assert month.clean("201413")[1].startswith("无法识别的月份：201413")
 
 

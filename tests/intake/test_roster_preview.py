@@ -18,7 +18,7 @@ def test_the_preview_shows_the_household_county(
     xuanzhou_staff: Any,
     xuanzhou_school: Any,
 ) -> None:
-    rows = [
+    rows: list[list[object]] = [
         [ident("xuanzhou", 1), "张小", "宣州区", "宣州区实验小学", "小学", "三年级", "否"],
         [ident("xuanzhou", 2), "李小", None, "宣州区实验小学", "小学", "三年级", "否"],
     ]
