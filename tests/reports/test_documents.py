@@ -177,3 +177,19 @@ def test_issuing_asks_for_confirmation_and_dates_the_files_on_the_day_of_issue(
     assert circular.state == Report.State.ISSUED
     text = _all_text(Document(circular.docx.path))
     assert "2019年7月5日印发" in text and "2019年7月1日" not in text
+
+
+def test_a_circular_issued_in_the_new_year_takes_that_years_number(
+    known: None,  # noqa: F811
+    city_reviewer: Any,
+) -> None:
+    with time_machine.travel(dt.datetime(2019, 12, 31, 9, tzinfo=TZ), tick=False):
+        draft = build.report_build(kind="quarterly", period=dt.date(2019, 10, 1))
+        assert draft.doc_number == "宣教通〔2019〕1号"
+        build.report_approve(user=city_reviewer, report=draft)
+    with time_machine.travel(dt.datetime(2020, 1, 3, 9, tzinfo=TZ), tick=False):
+        issued = build.report_issue(user=city_reviewer, report=draft)
+    assert issued.doc_number == "宣教通〔2020〕1号"
+    text = _all_text(Document(issued.docx.path))
+    assert "宣教通〔2020〕1号" in text and "2020年1月3日印发" in text
+    assert "〔2019〕" not in text
