@@ -25,14 +25,17 @@ from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tasks.models import County, School, Unit, User
+from tasks.models import County, Responsibility, RosterSnapshot, School, Unit, User
 from tasks.scoping import ScopedQuerySet
 
 pytestmark = pytest.mark.django_db
 
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
-# Organisations are public master data: every user sees unit and school names.
-PUBLIC_MODELS = {Unit, School}
+# Organisations are public master data: every user sees unit and school names. The
+# plan's division of labour (Responsibility) is the published plan, shown on every task
+# page; a roster batch (RosterSnapshot) is a date and a source, nothing about a child.
+# Both are scoped in the admin (tests/test_admin_privacy.py), not hidden on the pages.
+PUBLIC_MODELS = {Unit, School, Responsibility, RosterSnapshot}
 # /healthz: monitoring, no login and no personal data (tests/test_health.py).
 PUBLIC_URLS = {"accounts/login/", "accounts/logout/", "healthz"}
 MIN_TEXT = 8
