@@ -63,7 +63,7 @@ def test_a_county_user_sees_only_their_county_on_every_page(
     other = two_counties["other"]
     assert client.get(reverse("subsidies:student", args=[other.pk])).status_code == 404
     assert (
-        client.get(
+        client.post(
             reverse("subsidies:notice_docx", args=[other.pk]), {"semester": "2019春"}
         ).status_code
         == 404
@@ -227,7 +227,7 @@ def test_a_notice_lists_what_was_paid_and_reads_back_with_python_docx(
     two_counties: Any, xuanzhou_staff: Any
 ) -> None:
     mine = two_counties["mine"]
-    response = client_for(xuanzhou_staff).get(
+    response = client_for(xuanzhou_staff).post(
         reverse("subsidies:notice_docx", args=[mine.pk]), {"semester": "2019春"}
     )
     assert response["Content-Type"].endswith("wordprocessingml.document")
@@ -245,7 +245,7 @@ def test_a_school_batch_is_one_document_with_a_page_per_student(
 ) -> None:
     for n in range(3):
         add_student(xuanzhou_school, 10 + n, name=f"批{n}")
-    response = client_for(school_staff).get(
+    response = client_for(school_staff).post(
         reverse("subsidies:school_notices_docx", args=[xuanzhou_school.pk]), {"semester": "2019春"}
     )
     document = Document(io.BytesIO(response.content))
