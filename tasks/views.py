@@ -97,12 +97,12 @@ def ledger_new(request: HttpRequest, number: int) -> HttpResponse:
         return redirect("tasks:task", number=number)
     revision_of = None
     if "revise" in request.GET:
-        revision_of = params.choice(
-            request,
-            "revise",
-            _("更正的记录"),
-            LedgerEntry.objects.for_user(request.user).filter(task=task),
-        )
+        # Not a number: ignored with a message; a number outside the user's scope: 404.
+        revise = params.number(request, "revise", _("更正的记录"), default=0)
+        if revise:
+            revision_of = get_object_or_404(
+                LedgerEntry.objects.for_user(request.user), pk=revise, task=task
+            )
     if request.method == "POST":
         form = LedgerEntryForm(request.POST, request.FILES, units=units)
         if form.is_valid():
