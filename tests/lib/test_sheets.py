@@ -1099,6 +1099,8 @@ app.conf.update(
     broker_transport_options={
         "data_folder_in": os.environ["PROBE_QUEUE"],
         "data_folder_out": os.environ["PROBE_QUEUE"],
+        # kombu keeps its exchange table in ./control unless told otherwise.
+        "control_folder": os.environ["PROBE_QUEUE"],
         "polling_interval": 0.05,
     },
     result_backend="file://" + os.environ["PROBE_RESULTS"],
@@ -1165,7 +1167,11 @@ def test_a_celery_worker_survives_the_workbook_that_kills_the_reader(
     client = Celery("sheets_probe")
     client.conf.update(
         broker_url="filesystem://",
-        broker_transport_options={"data_folder_in": str(queue), "data_folder_out": str(queue)},
+        broker_transport_options={
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "control_folder": str(queue),
+        },
         result_backend=f"file://{results}",
     )
     try:
