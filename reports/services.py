@@ -41,6 +41,7 @@ from .models import (
 from .outstanding import outstanding_by_unit
 from .periods import month_label
 from .selectors import live_figures, month_locked, reporting_units, submission_due
+from .texts import deadline_words
 
 log = logging.getLogger(__name__)
 
@@ -445,7 +446,7 @@ def _reminder_body(r: Reminder) -> str:
     lines = [
         f"{r.unit.name}：",
         "",
-        f"{r.deadline.task}的“{r.deadline.label}”将于{r.deadline.due_on:%Y年%-m月%-d日}截止，目前尚未完成：",
+        f"{deadline_words(r.deadline)}将于{r.deadline.due_on:%Y年%-m月%-d日}截止，目前尚未完成：",
         *[f"  · {item}" for item in r.items],
         "",
         "请在截止日期前完成并在系统中报送。",
@@ -458,7 +459,7 @@ def _escalation_body(e: Escalation) -> str:
         f"{e.number}",
         f"{e.unit.name}：",
         "",
-        f"{e.deadline.task}的“{e.deadline.label}”已于{e.deadline.due_on:%Y年%-m月%-d日}截止，贵单位以下事项逾期未完成：",
+        f"{deadline_words(e.deadline)}已于{e.deadline.due_on:%Y年%-m月%-d日}截止，贵单位以下事项逾期未完成：",
         *[f"  · {item}" for item in e.items],
         "",
         f"请于{e.answer_due:%Y年%-m月%-d日}前在系统中报送书面整改报告。",

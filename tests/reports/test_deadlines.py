@@ -61,6 +61,9 @@ def test_it_reminds_the_county_of_unpaid_students_at_each_offset(
     assert spring_mails[0].to == ["xuanzhou@example.cn"]
     assert f"还有{offset}天" in spring_mails[0].subject
     assert "3 名建档立卡学生 2019春 资助未发放到位" in spring_mails[0].body
+    # The deadline in plain words, not the task's text cut off mid-word.
+    assert "…" not in spring_mails[0].body
+    assert "2019年6月15日截止" in spring_mails[0].body
     assert got[0].mail_state == MailState.SENT
 
 
