@@ -46,6 +46,13 @@ def _media(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # PBKDF2 costs ~0.26 s a password on this machine; the personas and every seed_demo
+    # make a dozen. Hashing strength is not what these tests test (Django's advice).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _no_demo_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XC_TODAY", raising=False)
 
