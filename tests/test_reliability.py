@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models.functions import Now
 from django.test import Client
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from kombu import pools as kombu_pools
 from openpyxl import Workbook
 
 from tasks import uploads
@@ -65,13 +66,19 @@ def post_upload(client: Client, content: bytes) -> Upload:
 
 
 @pytest.fixture
-def dead_broker() -> Iterator[None]:
+def dead_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the producer at an address where no Redis listens."""
     celery: Any = app  # reaches into Celery's cached connection pools, untyped
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI
+    # sets it to the real Redis), so the dead address must go there too.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     old_url, old_opts = celery.conf.broker_url, celery.conf.broker_transport_options
 
     def reset_pools() -> None:
-        celery.pool.force_close_all()
+        # Celery's app.pool is kombu's process-wide pool for the broker URL: closing only
+        # the app's reference leaves a closed pool registered, and every later test that
+        # talks to the real broker fails with "Acquire on closed pool". Empty the registry.
+        kombu_pools.reset()
         celery._pool = None
         celery.amqp._producer_pool = None
 
