@@ -42,7 +42,8 @@ def local_day(value: dt.datetime) -> dt.date:
 
 
 def history_days(obj: models.Model) -> set[dt.date]:
-    rows = audit.history_manager(type(obj)).filter(pk=obj.pk)
+    # `pk` of a historical row is its history_id; the object's own key is `id`.
+    rows = audit.history_manager(type(obj)).filter(id=obj.pk)
     days = {local_day(h.history_date) for h in rows}
     assert days, f"{type(obj).__name__} #{obj.pk} has no history rows"
     return days
