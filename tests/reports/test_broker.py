@@ -64,7 +64,8 @@ def test_a_real_worker_runs_a_full_deadline_cycle_once(live_worker: Any, owed: N
     assert levels == [1, 2]
     assert Report.objects.count() == 1
     report = Report.objects.get()
-    assert "宣州区：3 名建档立卡学生 2019春 资助未发放到位" in json.dumps(
+    # Section 四 names the unit's overdue item in plain words.
+    assert "尚有3名建档立卡学生2019年春季学期资助未发放到位" in json.dumps(
         report.texts, ensure_ascii=False
     )
     assert "ready." in live_worker.log_path.read_text()
