@@ -518,6 +518,11 @@ def cover_file(request: HttpRequest, pk: int) -> FileResponse:
 @login_required
 @permission_required("reports.view_monthlysubmission", raise_exception=True)
 def completeness(request: HttpRequest, year: int) -> HttpResponse:
+    # The year comes from the URL: anything outside the plan's reporting years (a typed
+    # 11796 included, which no date can hold) is a Chinese 404, not a 500.
+    first = selectors.first_reporting_month()
+    if year > today().year or (first is not None and year < first.year):
+        raise Http404(_("%(year)s年不在本计划的报送期内。") % {"year": year})
     periods = selectors.year_periods(year, today())
     grid = selectors.completeness(periods, scope=user_scope(request.user)) if periods else None
     rows = []

@@ -45,3 +45,14 @@ def test_the_completeness_page_starts_in_march(plan: None, city_reviewer: Any) -
     head = page.split("<thead>")[1].split("</thead>")[0]
     assert "<th>3月</th>" in head
     assert "<th>1月</th>" not in head and "<th>2月</th>" not in head
+
+
+@pytest.mark.parametrize("year", ["2018", "11796", "2999"])
+def test_a_year_outside_the_plan_is_a_chinese_not_found(
+    plan: None, city_reviewer: Any, year: str
+) -> None:
+    c = Client()
+    c.force_login(city_reviewer)
+    response = c.get(f"/reports/completeness/{year}/")
+    assert response.status_code == 404
+    assert f"{year}年不在本计划的报送期内" in response.content.decode()
