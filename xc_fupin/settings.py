@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "xc_fupin.apps.TOTPConfig",  # django-otp's TOTP devices, with Chinese admin names
     "tasks",
     "intake",
+    "poverty",
     "subsidies",
     "dropout",
     "inspections",
