@@ -57,6 +57,41 @@ def _no_demo_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XC_TODAY", raising=False)
 
 
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Any:
+    """The plan and the demo, seeded once for a whole test module and rolled back after it.
+
+    seed_demo replays a semester through the real services (~20 s on PostgreSQL); the
+    modules that walk every page over the demo (isolation, admin privacy) ask for the same
+    data in every test. Each test still runs in its own savepoint inside this transaction
+    (pytest-django's `db`), so what a test changes is undone before the next. Modules using
+    it must not use `transactional_db` or `live_server` (another connection would not see
+    uncommitted rows). Returns the MEDIA_ROOT the demo's files were written to; a module
+    keeps it for its tests by overriding `_media`.
+    """
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    media = tmp_path_factory.mktemp("demo-media")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            MEDIA_ROOT=media,
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
+        ),
+    ):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("load_plan", stdout=io.StringIO())
+            call_command("seed_demo", stdout=io.StringIO())
+            yield media
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
 def plan(db: Any) -> None:
     """The 2019 plan, units and roles, as `load_plan` loads them."""

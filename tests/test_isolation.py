@@ -20,7 +20,6 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
 from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -152,9 +151,13 @@ def urls_for(route: str, ids: list[int]) -> list[str]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def _media(settings: Any, seeded_demo: Any) -> None:
+    settings.MEDIA_ROOT = seeded_demo  # where the module's one demo keeps its files
+
+
 @pytest.fixture
-def world(plan: None) -> dict[str, Any]:
-    call_command("seed_demo", stdout=io.StringIO())
+def world(db: None, seeded_demo: Any) -> dict[str, Any]:
     return {
         "xuanzhou": User.objects.get(username="xuanzhou"),
         "school": User.objects.get(username="school"),
