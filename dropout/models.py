@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tasks import audit, clock
-from tasks.models import County, Unit, Upload
+from tasks.models import County, Stage, Unit, Upload
 from tasks.scoping import ScopedQuerySet
 from xc_fupin.lib.idnumber import mask_id_number
 
@@ -31,21 +31,85 @@ if TYPE_CHECKING:
 
 
 class EnrolmentStatus(models.TextChoices):
-    """学籍状态 as the national student registry lists it."""
+    """学籍状态: the national standard's 学生当前状态 (JY/T 1001, two-digit codes in
+    `STATUS_CODES`), the registry's own 其他离校, and the county marks 辍学 / 疑似辍学.
+
+    The stored value is the label (records imported before the national list keep
+    theirs); 转学 is shown as the standard's 转学（转出）.
+    """
 
     ENROLLED = "在读", _("在读")
     SUSPENDED = "休学", _("休学")
+    WITHDRAWN = "退学", _("退学")
+    STOPPED = "停学", _("停学")
+    RESUMED = "复学", _("复学")
+    LOST = "流失", _("流失")
+    GRADUATED = "毕业", _("毕业")
+    COMPLETED = "结业", _("结业")
+    INCOMPLETE = "肄业", _("肄业")
+    TRANSFERRED = "转学", _("转学（转出）")
+    DECEASED = "死亡", _("死亡")
+    RESERVED = "保留入学资格", _("保留入学资格")
+    ABROAD = "公派出国", _("公派出国")
+    EXPELLED = "开除", _("开除")
+    MISSING = "下落不明", _("下落不明")
+    OTHER = "其他", _("其他")
+    OTHER_LEFT = "其他离校", _("其他离校")
     DROPPED_OUT = "辍学", _("辍学")
     SUSPECTED = "疑似辍学", _("疑似辍学")
-    TRANSFERRED = "转学", _("转学")
-    GRADUATED = "毕业", _("毕业")
-    DECEASED = "死亡", _("死亡")
-    OTHER = "其他", _("其他")
 
 
-#: A record in one of these states means the child holds a place at that school.
+#: JY/T 1001 学生当前状态代码 (EXTERNAL_FORMATS §1c). 其他离校, 辍学 and 疑似辍学 have
+#: no code in the standard: they are accepted by label only.
+STATUS_CODES: dict[str, EnrolmentStatus] = {
+    "01": EnrolmentStatus.ENROLLED,
+    "02": EnrolmentStatus.SUSPENDED,
+    "03": EnrolmentStatus.WITHDRAWN,
+    "04": EnrolmentStatus.STOPPED,
+    "05": EnrolmentStatus.RESUMED,
+    "06": EnrolmentStatus.LOST,
+    "07": EnrolmentStatus.GRADUATED,
+    "08": EnrolmentStatus.COMPLETED,
+    "09": EnrolmentStatus.INCOMPLETE,
+    "10": EnrolmentStatus.TRANSFERRED,
+    "11": EnrolmentStatus.DECEASED,
+    "12": EnrolmentStatus.RESERVED,
+    "13": EnrolmentStatus.ABROAD,
+    "14": EnrolmentStatus.EXPELLED,
+    "15": EnrolmentStatus.MISSING,
+    "99": EnrolmentStatus.OTHER,
+}
+
+#: Attending school: what the aid roster's matching calls 在读. 复学 is a child back
+#: from 休学, in class again.
+IN_SCHOOL_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.RESUMED)
+#: Holds a place at the school (the 学籍 is kept): attending, or away for a time the
+#: school approved (休学, 停学, 保留入学资格, 公派出国). A child with such a record is not
+#: "enrolled nowhere".
+HOLDS_PLACE_STATUSES = (
+    EnrolmentStatus.ENROLLED,
+    EnrolmentStatus.RESUMED,
+    EnrolmentStatus.SUSPENDED,
+    EnrolmentStatus.STOPPED,
+    EnrolmentStatus.RESERVED,
+    EnrolmentStatus.ABROAD,
+)
+#: Out of school without a lawful exit: each is a cross-check finding, like 辍学 (issue
+#: 11 item 5). 退学, 肄业 and 开除 are not: they are lawful at a senior high school, and
+#: a child of compulsory age whose only record says so holds no place, so the
+#: "enrolled nowhere" rule finds them.
+OUT_OF_SCHOOL_STATUSES = (
+    EnrolmentStatus.DROPPED_OUT,
+    EnrolmentStatus.SUSPECTED,
+    EnrolmentStatus.LOST,
+    EnrolmentStatus.MISSING,
+    EnrolmentStatus.OTHER_LEFT,
+)
+
+#: The cross-check's SQL (dropout/selectors.py) still takes exactly two values of each;
+#: these keep their old meaning until it moves to HOLDS_PLACE_STATUSES and
+#: OUT_OF_SCHOOL_STATUSES.
 ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.SUSPENDED)
-#: A record in one of these states is a dropout mark the county must look at.
 DROPOUT_STATUSES = (EnrolmentStatus.DROPPED_OUT, EnrolmentStatus.SUSPECTED)
 
 
@@ -123,9 +187,32 @@ class EnrolmentRecord(models.Model):
     upload = models.ForeignKey(
         Upload, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("来自上传")
     )
+    # What the national registry's export adds (blank/None when a file did not say).
+    # Database defaults too, so rows loaded by COPY or raw SQL may leave them out.
+    student_number = models.CharField(
+        _("全国学籍号"), max_length=19, blank=True, default="", db_default=""
+    )
+    aux_number = models.CharField(
+        _("学籍辅号"), max_length=30, blank=True, default="", db_default=""
+    )
+    gender = models.CharField(_("性别"), max_length=1, blank=True, default="", db_default="")
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    #: From the grade and the school (dropout/stages.py), at import.
+    stage = models.CharField(
+        _("学段"), max_length=10, choices=Stage.choices, blank=True, default="", db_default=""
+    )
+    class_name = models.CharField(_("班级"), max_length=20, blank=True, default="", db_default="")
+    entry_month = models.DateField(_("入学年月"), null=True, blank=True)
+    #: 就读方式: 住校 True, 走读 False.
+    boarding = models.BooleanField(_("住校"), null=True, blank=True)
+    left_behind = models.BooleanField(_("留守儿童"), null=True, blank=True)
+    #: 残疾人类型 as the registry writes it; "" for 无残疾.
+    disability = models.CharField(
+        _("残疾人类型"), max_length=20, blank=True, default="", db_default=""
+    )
 
     objects = EnrolmentRecordQuerySet.as_manager()
-    personal_fields = ("name", "id_number")  # masked everywhere; see tasks/privacy.py
+    personal_fields = ("name", "id_number", "student_number")  # masked; see tasks/privacy.py
     # Imports write millions of these: `dropout.imports` writes their historical rows
     # set-based in the same statement as the rows. Only the id is indexed in the
     # history table (to show one record's history); the other indexes would double
