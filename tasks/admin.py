@@ -23,6 +23,8 @@ from .models import (
     CountyCode,
     Deadline,
     Goal,
+    Indicator,
+    IndicatorValue,
     LedgerEntry,
     LedgerEvidence,
     PersonalDataAccess,
@@ -271,12 +273,44 @@ class DeadlineInline(admin.TabularInline):
     extra = 0
 
 
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    fields = ["name", "measure", "sums_over_months", "order", "is_active", "code"]
+    can_delete = False  # switched off, not deleted: values and load_plan refer to it
+
+
 @admin.register(Task)
 class TaskAdmin(AuditedAdmin):
     list_display = ["number", "short_text", "group", "cadence_text"]
     list_filter = ["group"]
     search_fields = ["text", "units_text"]
-    inlines = [ResponsibilityInline, DeadlineInline]
+    inlines = [ResponsibilityInline, DeadlineInline, IndicatorInline]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(AuditedAdmin):
+    list_display = ["task", "name", "measure", "sums_over_months", "order", "is_active"]
+    list_filter = ["is_active", "sums_over_months", "task__group"]
+    list_editable = ["name", "measure", "sums_over_months", "order", "is_active"]
+    search_fields = ["name", "code", "task__text"]
+    list_select_related = ["task"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Switch an indicator off instead: its values refer to it, and load_plan would
+        # create a deleted default again.
+        return False
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(AuditedAdmin):
+    list_display = ["indicator", "unit", "period", "value", "entry", "updated_at"]
+    list_filter = ["indicator__task__number", "unit__county", "unit__kind", "period"]
+    search_fields = ["indicator__name", "unit__name"]
+    date_hierarchy = "period"
+    autocomplete_fields = ["unit"]
+    raw_id_fields = ["entry"]
+    list_select_related = ["indicator", "indicator__task", "unit"]
 
 
 @admin.register(Responsibility)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -9,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .models import LedgerEntry, Unit
+from .models import Indicator, LedgerEntry, Unit
 
 
 class FastSelect(forms.Select):
@@ -88,13 +90,43 @@ class LedgerEntryForm(forms.Form):
     )
     evidence = MultipleFileField(label=_("佐证材料"), required=False)
 
-    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        units: list[Unit],
+        indicators: Sequence[Indicator] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         unit_field = self.fields["unit"]
         assert isinstance(unit_field, forms.ModelChoiceField)
         unit_field.queryset = Unit.objects.filter(pk__in=[u.pk for u in units])
         if len(units) == 1:
             unit_field.initial = units[0].pk
+        # The task's indicators, before the evidence field: a blank one leaves the value
+        # stored for the month as it is.
+        evidence = self.fields.pop("evidence")
+        for indicator in indicators:
+            self.fields[f"indicator_{indicator.pk}"] = forms.DecimalField(
+                label=f"{indicator.name}（{indicator.measure}）",
+                required=False,
+                min_value=0,
+                max_digits=14,
+                decimal_places=2,
+                error_messages={
+                    "invalid": _("请填写数字。"),
+                    "min_value": _("数值不能为负数。"),
+                    "max_digits": _("数值过大。"),
+                    "max_decimal_places": _("最多保留两位小数。"),
+                    "max_whole_digits": _("数值过大。"),
+                },
+            )
+        self.fields["evidence"] = evidence
+        self.indicator_ids = [i.pk for i in indicators]
+
+    def indicator_values(self) -> dict[int, Decimal | None]:
+        """Indicator id -> the value typed (None when left blank)."""
+        return {pk: self.cleaned_data.get(f"indicator_{pk}") for pk in self.indicator_ids}
 
     def clean_period(self) -> dt.date:
         value: dt.date = self.cleaned_data["period"]
@@ -111,3 +143,17 @@ class ReviewForm(forms.Form):
     comment = forms.CharField(
         label=_("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class IndicatorPeriodForm(forms.Form):
+    """The months the task page adds indicator values over (?start=2019-03&end=2019-05)."""
+
+    start = MonthField(label=_("起始月份"), required=False)
+    end = MonthField(label=_("截止月份"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError(_("起始月份不能晚于截止月份。"))
+        return data

@@ -518,8 +518,90 @@ class LedgerEvidence(models.Model):
         verbose_name = _("佐证材料")
         verbose_name_plural = _("佐证材料")
 
+
+class Indicator(models.Model):
+    """A quantity a task reports (培训人次, 投稿篇数, 中央资金 …): plan data, loaded by
+    load_plan from the plan file and edited in the admin afterwards.
+
+    `code` is the stable key load_plan matches on, so an administrator may rename an
+    indicator or change its unit without the next load_plan putting the old one back;
+    an indicator no longer wanted is switched off (`is_active`), not deleted."""
+
+    task = models.ForeignKey(
+        Task, models.CASCADE, related_name="indicators", verbose_name=_("任务")
+    )
+    code = models.SlugField(_("标识"), max_length=40, unique=True)
+    name = models.CharField(_("指标名称"), max_length=50)
+    measure = models.CharField(_("计量单位"), max_length=10, help_text=_("如“人次”“篇”“万元”"))
+    sums_over_months = models.BooleanField(
+        _("按月累加"),
+        default=True,
+        help_text=_(
+            "是：各月数值相加得到期间合计（如培训人次）；否：取期间内最近一个月的数值（如毕业生人数）"
+        ),
+    )
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("在用"), default=True)
+
+    history = audit.history()
+
+    class Meta:
+        verbose_name = _("任务指标")
+        verbose_name_plural = _("任务指标")
+        ordering = ["task__number", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "name"], name="indicator_unique_name")
+        ]
+
     def __str__(self) -> str:
-        return self.original_name
+        return f"任务{self.task.number} {self.name}（{self.measure}）"
+
+
+class IndicatorValueQuerySet(ScopedQuerySet["IndicatorValue"]):
+    scope_county_lookup = "unit__county"
+    scope_unit_lookup = "unit"
+
+
+class IndicatorValue(models.Model):
+    """One unit's value of one indicator for one month: reported with the month's ledger
+    entry or by an indicator sheet; the latest report of a month replaces the earlier one
+    (the history keeps both)."""
+
+    indicator = models.ForeignKey(
+        Indicator, models.PROTECT, related_name="values", verbose_name=_("指标")
+    )
+    unit = models.ForeignKey(
+        Unit, models.PROTECT, related_name="indicator_values", verbose_name=_("单位")
+    )
+    period = models.DateField(_("月份"), help_text=_("该月第一天"))
+    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=2)
+    entry = models.ForeignKey(
+        LedgerEntry,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="indicator_values",
+        verbose_name=_("随台账填报"),
+    )
+    updated_at = clock.DateTimeField(_("填报时间"), auto_now=True)
+
+    objects = IndicatorValueQuerySet.as_manager()
+
+    history = audit.history()
+
+    class Meta:
+        verbose_name = _("指标数值")
+        verbose_name_plural = _("指标数值")
+        ordering = ["indicator__task__number", "indicator__order", "unit__order", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "unit", "period"], name="indicatorvalue_unique_month"
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="indicatorvalue_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.name} {self.unit} {self.period:%Y-%m}"
 
 
 def upload_path(instance: Upload, filename: str) -> str:

@@ -27,22 +27,27 @@ _VIEW_PLAN = [
     "tasks.view_county",
     "tasks.view_ledgerentry",
     "tasks.view_ledgerevidence",
+    "tasks.view_indicator",
+    "tasks.view_indicatorvalue",
 ]
+# Reporting indicator values (with the ledger entry or by an indicator sheet).
+_REPORT = ["tasks.add_ledgerentry", "tasks.add_indicatorvalue"]
 
 # "*" means every permission of every installed app.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMINISTRATOR: ["*"],
     CITY_REVIEWER: [
         *_VIEW_PLAN,
-        "tasks.add_ledgerentry",
+        *_REPORT,
         "tasks.review_ledgerentry",
         "tasks.change_deadline",
+        "tasks.change_indicator",
         "tasks.reveal_personal_data",
         "tasks.export_personal_data",
     ],
-    CITY_SECTION: [*_VIEW_PLAN, "tasks.add_ledgerentry"],
+    CITY_SECTION: [*_VIEW_PLAN, *_REPORT],
     # Counties contact families (notices, dropout cases): they may reveal one record.
-    COUNTY_STAFF: [*_VIEW_PLAN, "tasks.add_ledgerentry", "tasks.reveal_personal_data"],
-    SCHOOL_STAFF: [*_VIEW_PLAN, "tasks.add_ledgerentry"],
+    COUNTY_STAFF: [*_VIEW_PLAN, *_REPORT, "tasks.reveal_personal_data"],
+    SCHOOL_STAFF: [*_VIEW_PLAN, *_REPORT],
     LEADER: [*_VIEW_PLAN],
 }

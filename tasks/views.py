@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from xc_fupin.lib.export import xlsx_bytes
 
-from . import params, privacy, selectors, services
+from . import indicators, params, privacy, selectors, services
 from .clock import today
 from .downloads import download
-from .forms import LedgerEntryForm, ReviewForm
+from .forms import IndicatorPeriodForm, LedgerEntryForm, ReviewForm
 from .models import LedgerEntry, LedgerEvidence, Task
+from .scoping import user_scope
 
 
 def _task_or_404(number: int) -> Task:
@@ -71,6 +72,18 @@ def task_detail(request: HttpRequest, number: int) -> HttpResponse:
     units = [(state, ledger.get(state.unit.pk, [])) for state in row.units]
     # Only entries of a unit the user reports for can be corrected by the user.
     report_unit_ids = {u.pk for u in selectors.ledger_units_for(request.user, task)}
+    period_form = params.filter_form(request, IndicatorPeriodForm)
+    chosen = period_form.cleaned_data if period_form.is_bound else {}
+    end = chosen.get("end") or day.replace(day=1)
+    start = chosen.get("start") or indicators.year_start(end)
+    # Values of the units the user may see, like the ledger entries below them.
+    scope = user_scope(request.user)
+    seen = [
+        state.unit
+        for state in row.units
+        if scope.covers(county_id=state.unit.county_id, unit_id=state.unit.pk)
+    ]
+    indicator_table = indicators.task_table(task, units=seen, start=start, end=end)
     return render(
         request,
         "tasks/task_detail.html",
@@ -78,6 +91,8 @@ def task_detail(request: HttpRequest, number: int) -> HttpResponse:
             "task": task,
             "row": row,
             "units": units,
+            "indicator_table": indicator_table if indicator_table.indicators else None,
+            "period_form": period_form,
             "can_report": bool(report_unit_ids),
             "report_unit_ids": report_unit_ids,
             "can_review": selectors.user_may_review(request.user, task),
@@ -103,17 +118,19 @@ def ledger_new(request: HttpRequest, number: int) -> HttpResponse:
             revision_of = get_object_or_404(
                 LedgerEntry.objects.for_user(request.user), pk=revise, task=task
             )
+    task_indicators = indicators.indicators_of(task)
     if request.method == "POST":
-        form = LedgerEntryForm(request.POST, request.FILES, units=units)
+        form = LedgerEntryForm(request.POST, request.FILES, units=units, indicators=task_indicators)
         if form.is_valid():
             try:
-                entry = services.ledger_entry_submit(
+                entry = indicators.ledger_entry_submit_with_values(
                     user=request.user,
                     task=task,
                     unit=form.cleaned_data["unit"],
                     period=form.cleaned_data["period"],
                     status=form.cleaned_data["status"],
                     narrative=form.cleaned_data["narrative"],
+                    values=form.indicator_values(),
                     files=form.cleaned_data["evidence"],
                     revision_of=revision_of,
                 )
@@ -135,7 +152,12 @@ def ledger_new(request: HttpRequest, number: int) -> HttpResponse:
                 status=revision_of.status,
                 narrative=revision_of.narrative,
             )
-        form = LedgerEntryForm(initial=initial, units=units)
+        # The month's values already reported (a correction, or a sheet sent earlier).
+        unit_id = initial.get("unit", units[0].pk if len(units) == 1 else None)
+        if unit_id is not None and task_indicators:
+            stored = indicators.stored_values(task=task, unit_id=unit_id, period=initial["period"])
+            initial.update({f"indicator_{pk}": indicators.cell(v) for pk, v in stored.items()})
+        form = LedgerEntryForm(initial=initial, units=units, indicators=task_indicators)
     return render(
         request,
         "tasks/ledger_form.html",
