@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -257,24 +257,41 @@ def id_of(value: str | IdNumber) -> str:
     return value if isinstance(value, str) else value.value
 
 
+class StudentNumberRef(NamedTuple):
+    number: str  # as written, upper case: "G341802…", "L…", "J…"
+    id_number: str | None  # the ID inside a G number; None for L and J numbers
+
+
 class StudentNumber(Parser):
-    """全国学籍号: G + the 18-character ID is an ID; L and J numbers are not (None)."""
+    """全国学籍号: G + the 18-character ID is an ID; L and J numbers are not (None).
+
+    A G number's ID must pass its check character. `details=True` returns a
+    StudentNumberRef (the number as written and its ID) instead of the ID alone.
+    """
+
+    cached = False  # one per row
+
+    def __init__(self, *, details: bool = False) -> None:
+        self.details = details
 
     def bind(self, ctx: Any) -> Clean:
-        day = today()
+        day, details = today(), self.details
 
-        def parse(raw: object) -> str | None:
+        def parse(raw: object) -> Any:
             text = compact(raw).upper()
-            if len(text) != 19 or text[0] not in "GLJ":
-                raise CellError(_("全国学籍号应为G、L或J加18位：%(v)s") % {"v": shorten(raw)})
-            if text[0] != "G":
-                return None
-            try:
-                return parse_id_number(text[1:], today=day).value
-            except IdNumberError as error:
+            if len(text) != 19 or text[0] not in "GLJ" or not text[1:18].isdigit():
                 raise CellError(
-                    _("全国学籍号 %(v)s 中的身份证号有误：%(e)s") % {"v": text, "e": error}
-                ) from None
+                    _("全国学籍号应为G、L或J加18位（G后为身份证号）：%(v)s") % {"v": shorten(raw)}
+                )
+            found = None
+            if text[0] == "G":
+                try:
+                    found = parse_id_number(text[1:], today=day).value
+                except IdNumberError as error:
+                    raise CellError(
+                        _("全国学籍号 %(v)s 中的身份证号有误：%(e)s") % {"v": text, "e": error}
+                    ) from None
+            return StudentNumberRef(text, found) if details else found
 
         return parse
 

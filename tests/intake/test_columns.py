@@ -59,6 +59,15 @@ def test_it_reads_a_g_number_as_an_id_and_l_numbers_as_none() -> None:
     assert "校验位错误" in message
 
 
+def test_the_registrys_number_is_kept_as_written_beside_its_id() -> None:
+    col = bound(StudentNumber(details=True), "全国学籍号")
+    assert col.clean("g" + ID) == (("G" + ID, ID), "")
+    assert col.clean("L" + ID) == (("L" + ID, None), "")
+    assert (
+        col.clean("G" + ID[:10])[1] == f"全国学籍号应为G、L或J加18位（G后为身份证号）：G{ID[:10]}"
+    )
+
+
 def test_yes_no_takes_codes_and_the_registrys_words() -> None:
     col = bound(YesNo("是否寄宿"), "是否寄宿")
     assert [col.clean(v)[0] for v in ("是", "1", 1, "住校", "走读", "0", "否")] == [
