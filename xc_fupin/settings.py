@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "subsidies",
     "dropout",
     "inspections",
+    "employment",
     "reports",
 ]
 
