@@ -493,6 +493,43 @@ class Choice(Parser):
         return self.labels
 
 
+class Coded(Choice):
+    """One of a national code list, by label or by code (EXTERNAL_FORMATS §0 "Codes vs
+    names": exports write labels, older templates codes). `codes` maps each code to its
+    label (a key of `labels`). A code is also read without its leading zeros (a "01"
+    typed into a number cell is 1) and with its label after it ("1-男", "01 在读");
+    `unknown` gets the labels and the codes as %(allowed)s."""
+
+    def __init__(
+        self,
+        labels: Mapping[str, Any],
+        codes: Mapping[str, str],
+        *,
+        unknown: str,
+        blank: str | None = None,
+        optional: bool = False,
+    ) -> None:
+        mapping = dict(labels)
+        for code, label in codes.items():
+            for key in {code, code.lstrip("0") or "0"}:
+                mapping[key] = labels[label]
+                for sep in ("", "-", ":", "_", "."):
+                    mapping[f"{key}{sep}{label}"] = labels[label]
+        super().__init__(mapping, unknown=unknown, blank=blank, optional=optional)
+        self.labels = list(labels)
+        self.codes = dict(codes)
+
+    def parse(self, raw: object) -> Any:
+        try:
+            return self.mapping[compact(raw).upper()]
+        except KeyError:
+            allowed = _("%(labels)s；或代码：%(codes)s") % {
+                "labels": "、".join(self.labels),
+                "codes": "、".join(f"{c} {label}" for c, label in self.codes.items()),
+            }
+            raise CellError(self.unknown % {"value": shorten(raw), "allowed": allowed}) from None
+
+
 # --- schools and counties (tasks' models) -----------------------------------------
 
 

@@ -12,6 +12,7 @@ import pytest
 from intake.columns import (
     Amount,
     BoundColumn,
+    Coded,
     Column,
     CountyParser,
     DateParser,
@@ -99,6 +100,32 @@ def test_it_reads_dates_and_months_in_the_systems_formats() -> None:
     for month_raw in months:
         assert month.clean(month_raw) == (dt.date(2014, 9, 1), ""), month_raw
     assert month.clean("201413")[1].startswith("无法识别的月份：201413")
+
+
+def test_a_coded_list_takes_labels_codes_and_both_together() -> None:
+    col = bound(
+        Coded(
+            {"走读": False, "住校": True, "寄宿": True},
+            {"1": "走读", "2": "住校"},
+            unknown="无法识别的就读方式“%(value)s”（可填：%(allowed)s）",
+        ),
+        "就读方式",
+    )
+    assert [col.clean(v)[0] for v in ("住校", "寄宿", "走读", "2", 2, 2.0, "1-走读", "2 住校")] == [
+        True,
+        True,
+        False,
+        True,
+        True,
+        True,
+        False,
+        True,
+    ]
+    assert (
+        col.clean("3")[1]
+        == "无法识别的就读方式“3”（可填：走读、住校、寄宿；或代码：1 走读、2 住校）"
+    )
+    assert col.clean(None)[1].startswith("无法识别的就读方式“”")
 
 
 def test_a_date_after_today_can_be_refused() -> None:
