@@ -554,14 +554,21 @@ class SchoolRef:
     county_id: int | None
     stages: tuple[str, ...]
     is_city_run: bool
+    code: str = ""  # 学校标识码
 
 
 class SchoolParser(Parser):
     """A school by its 10-digit 学校标识码, full name or short name (spaces and full-width
     folded). A code or full name names one school; a key two schools share is reported
-    as ambiguous, never picked silently."""
+    as ambiguous, never picked silently. `code_only=True` reads a 学校标识码 column:
+    the code alone, and a code not in the school list is named as such."""
 
     blank = gettext_lazy("学校为空")
+
+    def __init__(self, *, code_only: bool = False) -> None:
+        self.code_only = code_only
+        if code_only:
+            self.blank = gettext_lazy("学校标识码为空")
 
     def bind(self, ctx: Any) -> Clean:
         # key -> {pk: ref}, by strength: code, full name, short name.
@@ -574,13 +581,24 @@ class SchoolParser(Parser):
             "pk", "name", "short_name", "school_code", "county_id", "stages", "is_city_run"
         )
         for pk, name, short_name, code, county_id, stages, city_run in rows:
-            ref = SchoolRef(pk, name, county_id, tuple(stages or ()), city_run)
+            ref = SchoolRef(pk, name, county_id, tuple(stages or ()), city_run, code or "")
             for level, key in zip(levels, (code, name, short_name), strict=True):
                 if key:
                     level[compact(key)][pk] = ref
 
+        if self.code_only:
+            del levels[1:]
+
         def parse(raw: object) -> SchoolRef:
             key = compact(raw)
+            if self.code_only and not levels[0].get(key):
+                raise CellError(
+                    _(
+                        "学校标识码“%(value)s”不在学校名单中（应为学校名单中某校的10位"
+                        "学校标识码）；学校名单由市局维护，导入不会新建学校"
+                    )
+                    % {"value": shorten(raw)}
+                )
             for level in levels:
                 found = level.get(key)
                 if found and len(found) == 1:

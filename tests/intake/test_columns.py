@@ -167,6 +167,11 @@ def test_a_school_by_code_or_name_and_an_ambiguous_name_reported(xuanzhou_school
     assert col.clean("宣州区 实验小学")[0].pk == xuanzhou_school.pk
     assert col.clean("实验小学") == (None, "学校名称“实验小学”不唯一，请填写学校标识码")
     assert col.clean("无此小学")[1].startswith("学校“无此小学”不在学校名单中")
+    by_code = bound(SchoolParser(code_only=True), "学校标识码")
+    found = by_code.clean(3134001001)[0]
+    assert (found.pk, found.code) == (xuanzhou_school.pk, "3134001001")
+    assert by_code.clean("3134009999")[1].startswith("学校标识码“3134009999”不在学校名单中")
+    assert by_code.clean("宣州区实验小学")[1].startswith("学校标识码“宣州区实验小学”不在")
 
 
 @pytest.mark.django_db
