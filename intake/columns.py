@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tasks.clock import today
-from tasks.models import County, Stage, Unit
+from tasks.models import County, Stage, Task, Unit
 from xc_fupin.lib.dates import DateParseError, parse_date
 from xc_fupin.lib.idnumber import IdNumber, IdNumberError, id_number_fast, parse_id_number
 from xc_fupin.lib.money import AmountError, parse_amount
@@ -669,3 +669,145 @@ class CountyParser(Parser):
 
 def columns_named(columns: Sequence[ColumnSpec]) -> dict[str, ColumnSpec]:
     return {c.name: c for c in columns}
+
+
+# --- units, tasks and reported quantities (task indicators) -------------------------
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    pk: int
+    name: str
+    county_id: int | None
+
+
+class UnitParser(Parser):
+    """Any unit of the plan (county bureau, language office, city section, school …) by its
+    full name, short name or unit code, spaces and full-width folded; a key two units
+    share is reported as ambiguous, never picked silently. Inactive units are unknown."""
+
+    blank = gettext_lazy("单位为空")
+
+    def bind(self, ctx: Any) -> Clean:
+        # key -> {pk: ref}, by strength: code, full name, short name.
+        levels: list[dict[str, dict[int, UnitRef]]] = [
+            defaultdict(dict),
+            defaultdict(dict),
+            defaultdict(dict),
+        ]
+        rows = Unit.objects.filter(is_active=True).values_list(
+            "pk", "name", "short_name", "code", "county_id"
+        )
+        for pk, name, short_name, code, county_id in rows:
+            ref = UnitRef(pk, name, county_id)
+            for level, key in zip(levels, (code, name, short_name), strict=True):
+                if key:
+                    level[compact(key)][pk] = ref
+
+        def parse(raw: object) -> UnitRef:
+            key = compact(raw)
+            for level in levels:
+                found = level.get(key)
+                if found and len(found) == 1:
+                    return next(iter(found.values()))
+                if found:
+                    raise CellError(_("单位名称“%(v)s”不唯一，请填写单位全称") % {"v": key})
+            raise CellError(
+                _("单位“%(v)s”不在单位名单中，请填写单位全称（如“宣州区教体局”）")
+                % {"v": shorten(raw)}
+            )
+
+        return parse
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    pk: int
+    number: int
+
+
+_TASK_NUMBER = re.compile(r"(?:任务|第)?(\d{1,3})(?:项|号)?")
+
+
+class TaskParser(Parser):
+    """A task of the current plan by its number: 4, "4", "任务4", "第4项"."""
+
+    blank = gettext_lazy("任务序号为空")
+
+    def bind(self, ctx: Any) -> Clean:
+        plan = Task.objects.order_by("-group__plan__year").values_list("group__plan_id", flat=True)
+        plan_id = plan.first()
+        tasks = {
+            number: TaskRef(pk, number)
+            for pk, number in Task.objects.filter(group__plan_id=plan_id).values_list(
+                "pk", "number"
+            )
+        }
+        last = max(tasks, default=0)
+
+        def parse(raw: object) -> TaskRef:
+            match = _TASK_NUMBER.fullmatch(compact(raw))
+            found = tasks.get(int(match.group(1))) if match else None
+            if found is None:
+                raise CellError(
+                    _("任务序号应为1–%(last)d的整数：%(v)s") % {"last": last, "v": shorten(raw)}
+                )
+            return found
+
+        return parse
+
+
+_QUANTITY = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_GROUPED_QUANTITY = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+MAX_QUANTITY = Decimal("1000000000000")
+
+
+class Quantity(Parser):
+    """A count or sum reported for an indicator (培训人次 120, 中央资金 35.5 万元): not
+    negative, at most two decimals; "1,250", full-width digits and a trailing unit word
+    ("120人次", "35.5万元") are accepted."""
+
+    blank = gettext_lazy("%(column)s为空")
+
+    def __init__(self, column: str = "数值") -> None:
+        self.column = column
+
+    def _wrong(self, raw: object) -> CellError:
+        return CellError(
+            _("%(column)s应为数字：%(v)s") % {"column": self.column, "v": shorten(raw)}
+        )
+
+    def parse(self, raw: object) -> Decimal:
+        if isinstance(raw, bool):
+            raise self._wrong(raw)
+        if isinstance(raw, (int, Decimal)):
+            value = Decimal(raw)
+        elif isinstance(raw, float):
+            if raw != raw or raw in (float("inf"), float("-inf")):
+                raise self._wrong(raw)
+            value = Decimal(str(raw))
+            # A sum Excel computed (0.1 + 0.2) carries binary noise past the cents.
+            if abs(value - value.quantize(Decimal("0.01"))) < Decimal("0.000001"):
+                value = value.quantize(Decimal("0.01"))
+        else:
+            text = compact(raw)
+            negative = text.startswith("-")
+            number = text.lstrip("+-").rstrip("人次个场篇条元万名项")
+            if _GROUPED_QUANTITY.fullmatch(number):
+                number = number.replace(",", "")
+            if not _QUANTITY.fullmatch(number):
+                raise self._wrong(raw)
+            value = -Decimal(number) if negative else Decimal(number)
+        if not value.is_finite():
+            raise self._wrong(raw)
+        if value < 0:
+            raise CellError(
+                _("%(column)s不能为负数：%(v)s") % {"column": self.column, "v": shorten(raw)}
+            )
+        if value > MAX_QUANTITY:
+            raise CellError(_("%(column)s过大：%(v)s") % {"column": self.column, "v": shorten(raw)})
+        if value != value.quantize(Decimal("0.01")):
+            raise CellError(
+                _("%(column)s最多保留两位小数：%(v)s") % {"column": self.column, "v": shorten(raw)}
+            )
+        return value.quantize(Decimal("0.01"))
