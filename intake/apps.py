@@ -10,3 +10,11 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "intake"
     verbose_name = "数据导入"
+
+    def ready(self) -> None:
+        from tasks.imports import register
+
+        # The indicator sheet writes tasks' own data (tasks cannot import intake).
+        from .indicators import INDICATORS
+
+        register(INDICATORS)
