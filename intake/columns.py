@@ -451,6 +451,62 @@ class Amount(Parser):
         return value
 
 
+class Integer(Parser):
+    """A whole number (人数, 务工时间（月）): "3", 3, 3.0, "3人", full-width digits;
+    `low`/`high` bound it, and the message names the column and the range."""
+
+    blank = gettext_lazy("%(column)s为空")
+
+    def __init__(self, column: str, *, low: int = 0, high: int | None = None) -> None:
+        self.column = column
+        self.low = low
+        self.high = high
+
+    def parse(self, raw: object) -> int:
+        if isinstance(raw, bool):
+            raise CellError(_("%(column)s应为整数：%(v)s") % {"column": self.column, "v": raw})
+        if isinstance(raw, float) and raw.is_integer():
+            value: int | None = int(raw)
+        elif isinstance(raw, int):
+            value = raw
+        else:
+            text = compact(raw).rstrip("人个月")
+            value = int(text) if text.isdigit() else None
+        if value is None or value < self.low or (self.high is not None and value > self.high):
+            top = "" if self.high is None else f"～{self.high}"
+            raise CellError(
+                _("%(column)s应为%(low)d%(top)s的整数：%(v)s")
+                % {"column": self.column, "low": self.low, "top": top, "v": shorten(raw)}
+            )
+        return value
+
+
+class CodeText(Parser):
+    """A number kept as text (户编号, 人编号: digit strings of 10 to 14 seen, leading
+    zeros matter). A number cell holding a whole number reads as its digits; one Excel
+    has rounded (more than 15 digits, or a fraction) is refused rather than "repaired"."""
+
+    def __init__(self, column: str, max_length: int = 30) -> None:
+        self.column = column
+        self.max_length = max_length
+
+    def parse(self, raw: object) -> str:
+        if isinstance(raw, float):
+            if not raw.is_integer() or abs(raw) >= 1e15:
+                raise CellError(
+                    _("%(column)s被存成了数字（%(v)s），位数已丢失，请设为文本格式重新导出")
+                    % {"column": self.column, "v": shorten(raw)}
+                )
+            raw = int(raw)
+        text = compact(raw)
+        if len(text) > self.max_length:
+            raise CellError(
+                _("%(column)s超过%(n)d位：%(v)s")
+                % {"column": self.column, "n": self.max_length, "v": shorten(raw)}
+            )
+        return text
+
+
 _PHONE = re.compile(r"\+?[\d\-]{7,20}")
 
 
