@@ -14,3 +14,10 @@ class PovertyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "poverty"
     verbose_name = _("扶贫建档立卡")
+
+    def ready(self) -> None:
+        from tasks.imports import register
+
+        from .imports import POVERTY
+
+        register(POVERTY)
