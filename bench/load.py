@@ -10,15 +10,16 @@ with a think time (uniform 0.5–1.5 s, like a person reading a page); one uploa
 Prints requests per second, p50/p95/p99 latency per page group and overall, and errors.
 Target: p95 under 300 ms for dashboard and list pages at 50 users, zero errors.
 
-    .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--rebuild]
+    .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--rebuild] [--quick]
 
+Database: {BENCH_DB_PREFIX or xc_bench}_load (built on first use; --quick builds a 2 %
+one, …_load_002), or LOAD_DATABASE_URL (which must name a benchmark database).
 Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379. Traffic goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import io
 import os
 import random
@@ -28,30 +29,28 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PY = sys.executable
-DB_URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/xc_load")
+sys.path.insert(0, str(ROOT))
+
+from bench._common import arguments, bench_database, figure, load_average  # noqa: E402
+from bench._stack import (  # noqa: E402
+    PY,
+    Session,
+    database_exists,
+    manage,
+    multipart,
+    pct,
+    recreate_database,
+    running,
+    stack_env,
+)
+
 PORT = int(os.environ.get("LOAD_PORT", "8765"))
 VAR = ROOT / "var" / "load"
-ENV = {
-    **os.environ,
-    "DATABASE_URL": DB_URL,
-    "CELERY_BROKER_URL": os.environ.get("LOAD_BROKER_URL", "redis://127.0.0.1:6379/11"),
-    "SECRET_KEY": "load-test-key-not-secret-" + "x" * 30,
-    "DEBUG": "0",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "XC_TODAY": "2019-06-16",
-    "XC_VAR_DIR": str(VAR),
-    "MEDIA_ROOT": str(VAR / "media"),
-    "STATIC_ROOT": str(VAR / "static"),
-    "DJANGO_SETTINGS_MODULE": "xc_fupin.settings",
-    "PYTHONPATH": str(ROOT),
-}
-ENV.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+TARGET_MS = 300
 
 CITY_PAGES = [
     ("dashboard", "/subsidies/"),
@@ -78,107 +77,28 @@ CITY_USERS = ["reviewer", "leader", "jijiao"]
 COUNTY_USERS = ["xuanzhou", "langxi", "guangde", "jingxian", "jixi", "jingde", "ningguo"]
 
 
-def manage(*args: str) -> None:
-    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=ENV, check=True)  # noqa: S603
-
-
-def database_exists() -> bool:
-    import psycopg2
-
-    name = DB_URL.rsplit("/", 1)[1]
-    admin = psycopg2.connect(DB_URL.rsplit("/", 1)[0] + "/postgres")
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        found = cur.fetchone() is not None
-    admin.close()
-    return found
-
-
-def build() -> None:
-    import psycopg2
-
-    name = DB_URL.rsplit("/", 1)[1]
-    admin = psycopg2.connect(DB_URL.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+def build(db_url: str, env: dict[str, str], roster: int, payments: int) -> None:
+    recreate_database(db_url)
     started = time.perf_counter()
-    manage("migrate", "--noinput", "-v0")
-    manage("load_plan")
-    manage("seed_demo")
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "load_plan")
+    manage(env, "seed_demo")
     # Province scale for the subsidy tables, with the subsidies benchmark's generator.
     code = (
         "import random, django; django.setup(); import sys; sys.path.insert(0, 'bench');"
-        "import subsidies_omissions as b; b.build(random.Random(2019))"
+        f"import subsidies_omissions as b; b.ROSTER_SIZE = {roster}; b.PAYMENTS = {payments};"
+        "b.build(random.Random(2019))"
     )
-    subprocess.run(
-        [PY, "-c", code], cwd=ROOT, env={**ENV, "BENCH_DATABASE_URL": DB_URL}, check=True
-    )  # noqa: S603
-    manage("check_deadlines")
-    print(f"built {name} in {time.perf_counter() - started:.0f} s", flush=True)
+    subprocess.run([PY, "-c", code], cwd=ROOT, env=env, check=True)  # noqa: S603
+    manage(env, "check_deadlines")
+    print(f"built {db_url.rsplit('/', 1)[1]} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-class Session:
-    def __init__(self, username: str) -> None:
-        self.username = username
-        self.cookies: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
-
-    def _cookie_header(self) -> str:
-        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, bytes]:
-        h = {"Cookie": self._cookie_header(), "Host": "127.0.0.1"}
-        h.update(headers or {})
-        try:
-            self.conn.request(method, path, body=body, headers=h)
-            resp = self.conn.getresponse()
-        except (http.client.HTTPException, OSError):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
-            self.conn.request(method, path, body=body, headers=h)
-            resp = self.conn.getresponse()
-        data = resp.read()
-        for header, value in resp.getheaders():
-            if header.lower() == "set-cookie":
-                k, _, rest = value.partition("=")
-                self.cookies[k] = rest.split(";", 1)[0]
-        return resp.status, data
-
-    def csrf(self) -> str:
-        return self.cookies.get("csrftoken", "")
-
-    def login(self) -> None:
-        self.request("GET", "/accounts/login/")
-        body = urllib.parse.urlencode(
-            {"username": self.username, "password": "demo-2019", "csrfmiddlewaretoken": self.csrf()}
-        ).encode()
-        status, _ = self.request(
-            "POST",
-            "/accounts/login/",
-            body,
-            {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Referer": f"http://127.0.0.1:{PORT}/",
-            },
-        )
-        if status != 302:
-            raise RuntimeError(f"login failed for {self.username}: {status}")
-
-
-def disbursement_sheet(rows: int) -> bytes:
+def disbursement_sheet(db_url: str, rows: int) -> bytes:
     import psycopg2
     from openpyxl import Workbook
 
-    conn = psycopg2.connect(DB_URL)
+    conn = psycopg2.connect(db_url)
     with conn.cursor() as cur:
         cur.execute(
             "SELECT r.id_number, r.name, u.name FROM tasks_rosterstudent r JOIN tasks_unit u ON u.id = r.school_id "
@@ -189,96 +109,42 @@ def disbursement_sheet(rows: int) -> bytes:
     conn.close()
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("发放明细")
-    ws.append(["宣州区2019年秋季学期资助发放明细"])
+    ws.append(["宣州区2019年春季学期资助发放明细"])
     ws.append(["身份证号", "姓名", "就读学校", "资助项目", "学期", "金额(元)", "发放日期"])
     for ident, name, school in students:
         ws.append(
-            [ident, name, school, "义务教育家庭经济困难学生生活补助", "2019秋", "250", "2019-09-20"]
+            [ident, name, school, "义务教育家庭经济困难学生生活补助", "2019春", "250", "2019-06-10"]
         )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
-    boundary = "----xcload" + str(random.randrange(10**9))
-    parts = []
-    for k, v in fields.items():
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        )
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n".encode()
-        + content
-        + b"\r\n"
-    )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser = arguments(__doc__)
+    parser.add_argument("--users", type=int, default=None)
+    parser.add_argument("--seconds", type=int, default=None)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
-
+    scale = args.scale or (0.02 if args.quick else 1.0)
+    users = args.users or (6 if args.quick else 50)
+    seconds = args.seconds or (15 if args.quick else 60)
+    roster, payments = int(1_000_000 * scale), int(2_000_000 * scale)
+    suffix = "load" if scale == 1.0 else f"load_{round(scale * 100):03d}"
+    db_url = bench_database(suffix, override_env="LOAD_DATABASE_URL")
     VAR.mkdir(parents=True, exist_ok=True)
-    if args.rebuild or not database_exists():
-        build()
-    manage("migrate", "--noinput", "-v0")
-    manage("createcachetable")
-    # What the beat job does after data changes: dashboards open on warm figures.
-    manage("warm_figures")
-    manage("collectstatic", "--noinput", "-v0")
-    server = subprocess.Popen(  # noqa: S603
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "xc_fupin.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=ENV,
-    )
-    worker = subprocess.Popen(  # noqa: S603
-        [PY, "-m", "celery", "-A", "xc_fupin", "worker", "--concurrency", "1", "-l", "WARNING"],
-        cwd=ROOT,
-        env=ENV,
-    )
-    try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request(
-                    "GET", "/accounts/login/"
-                )
-                break
-            except OSError:
-                time.sleep(0.3)
-        run(args)
-    finally:
-        server.terminate()
-        worker.terminate()
-        server.wait(timeout=30)
-        worker.wait(timeout=30)
+    env = stack_env(db_url, var=VAR, today="2019-06-16", broker_db=11)
+    if args.rebuild or not database_exists(db_url):
+        build(db_url, env, roster, payments)
+    with running(env, PORT, workers=args.workers, threads=args.threads):
+        run(db_url, users, seconds, args, f"名册 {roster:,} × 发放 {payments:,}")
 
 
-def run(args: argparse.Namespace) -> None:
-    names = [(CITY_USERS + COUNTY_USERS)[i % 10] for i in range(args.users)]
-    sessions = [Session(n) for n in names]
+def run(db_url: str, users: int, seconds: int, args: argparse.Namespace, label: str) -> None:
+    names = [(CITY_USERS + COUNTY_USERS)[i % 10] for i in range(users)]
+    sessions = [Session(n, PORT) for n in names]
     for s in sessions:
         s.login()
     # Warm each page once (first-hit costs are not what users see all day).
@@ -287,7 +153,8 @@ def run(args: argparse.Namespace) -> None:
     samples: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     lock = threading.Lock()
-    stop = time.monotonic() + args.seconds
+    load_at_start = load_average()
+    stop = time.monotonic() + seconds
     rng = random.Random(7)
 
     def browse(session: Session, seed: int) -> None:
@@ -297,7 +164,7 @@ def run(args: argparse.Namespace) -> None:
             kind, path = local.choice(pages)
             t0 = time.perf_counter()
             try:
-                status, _ = session.request("GET", path)
+                status, _, _ = session.request("GET", path)
             except Exception as exc:  # noqa: BLE001 - every failure counts as an error
                 status = 0
                 err = f"{path}: {exc!r}"
@@ -313,26 +180,23 @@ def run(args: argparse.Namespace) -> None:
     uploads: list[float] = []
 
     def upload() -> None:
-        session = Session("xuanzhou")
+        session = Session("xuanzhou", PORT)
         session.login()
-        content = disbursement_sheet(5000)
+        content = disbursement_sheet(db_url, 5000)
         while time.monotonic() < stop:
             session.request("GET", "/uploads/")
             body, ctype = multipart(
                 {
                     "kind": "disbursements",
-                    "period": "2019-09",
+                    "period": "2019-06",
                     "csrfmiddlewaretoken": session.csrf(),
                 },
                 "发放明细.xlsx",
                 content,
             )
             t0 = time.perf_counter()
-            status, _ = session.request(
-                "POST",
-                "/uploads/",
-                body,
-                {"Content-Type": ctype, "Referer": f"http://127.0.0.1:{PORT}/uploads/"},
+            status, _, _ = session.request(
+                "POST", "/uploads/", body, {"Content-Type": ctype, **session.referer("/uploads/")}
             )
             uploads.append(time.perf_counter() - t0)
             if status != 302:
@@ -349,26 +213,38 @@ def run(args: argparse.Namespace) -> None:
         t.join()
     wall = time.monotonic() - started
 
-    def pct(values: list[float], p: float) -> float:
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
     everything = [v for vs in samples.values() for v in vs]
     print(
-        f"users {args.users}, {args.seconds} s, gunicorn {args.workers}x{args.threads} gthread, think time 0.5–1.5 s"
+        f"users {users}, {seconds} s, gunicorn {args.workers}x{args.threads} gthread, "
+        f"think time 0.5–1.5 s, load at start {load_at_start}",
+        file=sys.stderr,
     )
-    print(f"requests {len(everything)}, {len(everything) / wall:.1f} req/s, errors {len(errors)}")
+    print(
+        f"requests {len(everything)}, {len(everything) / wall:.1f} req/s, errors {len(errors)}",
+        file=sys.stderr,
+    )
     for kind in sorted(samples):
         v = samples[kind]
         print(
-            f"  {kind:9s} n={len(v):5d}  p50 {pct(v, 50):6.0f} ms  p95 {pct(v, 95):6.0f} ms  p99 {pct(v, 99):6.0f} ms  mean {statistics.mean(v) * 1000:6.0f} ms"
+            f"  {kind:9s} n={len(v):5d}  p50 {pct(v, 50):6.0f} ms  p95 {pct(v, 95):6.0f} ms  "
+            f"p99 {pct(v, 99):6.0f} ms  mean {statistics.mean(v) * 1000:6.0f} ms",
+            file=sys.stderr,
         )
-    print(
-        f"  {'all':9s} n={len(everything):5d}  p50 {pct(everything, 50):6.0f} ms  p95 {pct(everything, 95):6.0f} ms  p99 {pct(everything, 99):6.0f} ms"
-    )
-    print(f"uploads posted {len(uploads)} (5,000 rows each, validated by the worker meanwhile)")
+    print(f"uploads posted {len(uploads)} (5,000 rows each)", file=sys.stderr)
     for e in sorted(set(errors))[:10]:
-        print("  error:", re.sub(r"\s+", " ", e)[:200])
+        print("  error:", re.sub(r"\s+", " ", e)[:200], file=sys.stderr)
+    where = f"{users} 用户，{label}"
+    for kind, title in (("dashboard", "首页与看板"), ("list", "列表页"), ("detail", "详情页")):
+        if samples.get(kind):
+            p95 = pct(samples[kind], 95)
+            figure(
+                f"负载：{title} p95（{where}）",
+                f"{p95:.0f} 毫秒",
+                f"< {TARGET_MS} 毫秒",
+                p95 < TARGET_MS,
+            )
+    figure(f"负载：吞吐（{where}）", f"{len(everything) / wall:.1f} 请求/秒")
+    figure(f"负载：错误（{where}）", f"{len(errors)}", "0", not errors)
 
 
 if __name__ == "__main__":
