@@ -15,7 +15,14 @@ from tasks.admin import AuditedAdmin, ScopedTabularInline
 
 from .models import Graduate, GuidanceRecord
 
-GUIDANCE_FIELDS = ["given_on", "adviser", "content", "next_step", "next_on", "recorded_by"]
+GUIDANCE_FIELDS: list[Any] = [
+    "given_on",
+    "adviser",
+    "content",
+    "next_step",
+    "next_on",
+    "recorded_by",
+]
 #: What a bureau may correct by hand; identity, school and guidance dates come from the
 #: import and the guidance service.
 GRADUATE_EDITABLE = ["major", "employer", "workplace", "job", "monthly_income", "poverty_status"]

@@ -141,7 +141,7 @@ def seed(stdout: Any) -> None:
     for k, county in enumerate(County.objects.order_by("order")):
         school = Unit.objects.filter(code=f"school-{county.slug}-5").first()
         user = User.objects.filter(username=county.slug).first()
-        if school is None or user is None:
+        if school is None or user is None or user.unit is None:
             continue
         rows = _rows(county, school, k)
         demo_upload(
@@ -156,7 +156,7 @@ def seed(stdout: Any) -> None:
         made += _guidance(user, [r[0] for r in rows], end)
     city_school = Unit.objects.filter(code="school-city-3").first()
     coordinator = User.objects.filter(username="shizhi").first()
-    if city_school is not None and coordinator is not None:
+    if city_school is not None and coordinator is not None and coordinator.unit is not None:
         xuanzhou = County.objects.get(slug="xuanzhou")
         demo_upload(
             user=coordinator,

@@ -36,7 +36,14 @@ def guidance_record(
     """
     if not user.has_perm("employment.add_guidancerecord"):
         raise PermissionDenied(_("您没有记录就业指导的权限。"))
-    locked = Graduate.objects.for_user(user).select_for_update().filter(pk=graduate.pk).first()
+    # No ordering: the default one joins the nullable county, which FOR UPDATE refuses.
+    locked = (
+        Graduate.objects.for_user(user)
+        .select_for_update(of=("self",))
+        .filter(pk=graduate.pk)
+        .order_by()
+        .first()
+    )
     if locked is None:
         raise PermissionDenied(_("该学生不在本单位管辖范围内。"))
     errors: dict[str, str] = {}

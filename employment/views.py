@@ -137,7 +137,7 @@ def guidance_add(request: HttpRequest, pk: int) -> HttpResponse:
         for name, errors in form.errors.items():
             label = form.fields[name].label if name in form.fields else ""
             for error in errors:
-                messages.error(request, f"{label}：{error}" if label else error)
+                messages.error(request, f"{label}：{error}" if label else str(error))
         return redirect("employment:graduate", pk=graduate.pk)
     try:
         services.guidance_record(graduate=graduate, user=request.user, **form.cleaned_data)

@@ -7,7 +7,8 @@ top layer: `tasks` never imports it (xc_fupin/urls.py routes "/" here).
 Two lists, chosen by permission, never by role name:
 - a unit's own work (returned 月报 and ledger entries with the reviewer's comment, open
   督办单, unread reminders, rejected uploads, payments still owed this semester, dropout
-  cases whose follow-up is overdue, this month's 月报 still to send);
+  cases whose follow-up is overdue, graduates with no employment guidance in 30 days,
+  this month's 月报 still to send);
 - a city reviewer's queue (月报 已报 awaiting review, ledger entries awaiting review,
   整改报告 awaiting 销号).
 A read-only user (the leader) may do none of these and gets an empty list.
@@ -25,6 +26,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from dropout.models import DropoutCase
+from employment.models import Graduate
 from subsidies import selectors as subsidy_selectors
 from tasks import selectors as task_selectors
 from tasks.imports import get_spec
@@ -73,6 +75,7 @@ def _acts_for_unit(user: Any) -> bool:
             "tasks.add_ledgerentry",
             "subsidies.add_disbursement",
             "dropout.add_casefollowup",
+            "employment.add_guidancerecord",
         )
     )
 
@@ -114,6 +117,8 @@ def unit_items(user: Any, today: dt.date) -> list[TodoItem]:
         items += _payment_items(user, today)
     if user.has_perm("dropout.add_casefollowup") and not user_scope(user).sees_all:
         items += _case_items(user, today)
+    if user.has_perm("employment.add_guidancerecord") and not user_scope(user).sees_all:
+        items += _graduate_items(user, today)
     return items
 
 
@@ -314,6 +319,22 @@ def _case_items(user: Any, today: dt.date) -> list[TodoItem]:
             title=_("%(n)s件控辍保学个案跟进逾期或30天未跟进") % {"n": n},
             url=reverse("dropout:cases") + "?attention=on",
             action=_("去跟进"),
+            overdue=True,
+            weight=3,
+        )
+    ]
+
+
+def _graduate_items(user: Any, today: dt.date) -> list[TodoItem]:
+    """Graduates not employed with no one-to-one guidance in 30 days (task 14)."""
+    n = Graduate.objects.for_user(user).without_guidance(today).count()  # type: ignore[attr-defined]
+    if not n:
+        return []
+    return [
+        TodoItem(
+            title=_("%(n)s名建档立卡毕业生未就业且30天未做就业指导") % {"n": n},
+            url=reverse("employment:ledger") + "?flagged=on",
+            action=_("去指导"),
             overdue=True,
             weight=3,
         )
