@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tasks import audit, clock
+from tasks.evidence import EvidenceBase, stamp
 from tasks.models import Deadline, Unit
 from tasks.scoping import Scope, ScopedQuerySet
 
@@ -286,8 +287,7 @@ class ItemEvent(models.Model):
 
 
 def item_evidence_path(instance: ItemEvidence, filename: str) -> str:
-    # Never the uploader's file name: it may carry a path or a script.
-    return f"rectification/{instance.item_id}/{clock.now():%Y%m%d%H%M%S%f}"
+    return f"rectification/{instance.item_id}/{stamp()}"
 
 
 class ItemEvidenceQuerySet(ScopedQuerySet["ItemEvidence"]):
@@ -295,7 +295,9 @@ class ItemEvidenceQuerySet(ScopedQuerySet["ItemEvidence"]):
     scope_unit_lookup = "item__unit"
 
 
-class ItemEvidence(models.Model):
+class ItemEvidence(EvidenceBase):
+    """An evidence file of a unit's answer (columns, checks and download: tasks/evidence.py)."""
+
     item = models.ForeignKey(
         RectificationItem, models.CASCADE, related_name="evidence", verbose_name=_("整改事项")
     )
@@ -303,10 +305,6 @@ class ItemEvidence(models.Model):
         ItemEvent, models.CASCADE, related_name="evidence", verbose_name=_("整改记录")
     )
     file = models.FileField(_("文件"), upload_to=item_evidence_path, max_length=200)
-    original_name = models.CharField(_("原文件名"), max_length=200)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    content_type = models.CharField(_("类型"), max_length=100, blank=True)
-    uploaded_at = clock.DateTimeField(_("上传时间"), auto_now_add=True)
 
     objects = ItemEvidenceQuerySet.as_manager()
 
@@ -316,6 +314,3 @@ class ItemEvidence(models.Model):
         verbose_name = _("整改佐证材料")
         verbose_name_plural = _("整改佐证材料")
         ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return self.original_name

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,8 +19,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tasks import audit, clock
+from tasks.evidence import evidence_check
 from tasks.models import Deadline, Task, Unit
-from tasks.services import evidence_check
 
 from .models import (
     AWAITING_UNIT,
@@ -314,14 +313,7 @@ def item_answer(
             refused=_("该事项当前状态为“%(s)s”，不能报告整改情况。"),
         )
         for f in files:
-            ItemEvidence.objects.create(
-                item_id=item.pk,
-                event=event,
-                file=f,
-                original_name=Path(f.name or "file").name[:200],
-                size=f.size or 0,
-                content_type=(getattr(f, "content_type", "") or "")[:100],
-            )
+            ItemEvidence.store(f, item_id=item.pk, event=event)
     item.refresh_from_db()
     return item
 

@@ -272,7 +272,4 @@ def ledger_xlsx(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
-    evidence = get_object_or_404(ItemEvidence.objects.for_user(request.user), pk=pk)
-    return FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name
-    )
+    return get_object_or_404(ItemEvidence.objects.for_user(request.user), pk=pk).response()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
 
-from . import audit, clock
+from . import audit, clock, evidence
 from .scoping import EVERYTHING, NOTHING, Scope, ScopedQuerySet
 
 if TYPE_CHECKING:
@@ -491,8 +491,7 @@ class LedgerEntry(models.Model):
 
 
 def evidence_path(instance: LedgerEvidence, filename: str) -> str:
-    # The stored name never reuses the uploader's file name: it may carry a path or script.
-    return f"evidence/{instance.entry.period:%Y}/{instance.entry_id}/{clock.now():%Y%m%d%H%M%S%f}"
+    return f"evidence/{instance.entry.period:%Y}/{instance.entry_id}/{evidence.stamp()}"
 
 
 class LedgerEvidenceQuerySet(ScopedQuerySet["LedgerEvidence"]):
@@ -500,15 +499,11 @@ class LedgerEvidenceQuerySet(ScopedQuerySet["LedgerEvidence"]):
     scope_unit_lookup = "entry__unit"
 
 
-class LedgerEvidence(models.Model):
+class LedgerEvidence(evidence.EvidenceBase):
     entry = models.ForeignKey(
         LedgerEntry, models.CASCADE, related_name="evidence", verbose_name=_("台账记录")
     )
     file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
-    original_name = models.CharField(_("原文件名"), max_length=200)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    content_type = models.CharField(_("类型"), max_length=100, blank=True)
-    uploaded_at = clock.DateTimeField(_("上传时间"), auto_now_add=True)
 
     objects = LedgerEvidenceQuerySet.as_manager()
 

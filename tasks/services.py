@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import clock
+from .evidence import evidence_check
 from .models import (
     County,
     CountyCode,
@@ -273,51 +274,6 @@ def roles_sync() -> dict[str, int]:
     return counts
 
 
-#: Evidence is documents and photos; anything a browser or Office could run is refused.
-EVIDENCE_TYPES = (
-    ".pdf",
-    ".ofd",
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".doc",
-    ".docx",
-    ".wps",
-    ".xls",
-    ".xlsx",
-    ".et",
-    ".txt",
-    ".zip",
-    ".rar",
-)
-
-
-def evidence_check(files: Sequence[UploadedFile]) -> None:
-    """Refuse evidence files over EVIDENCE_MAX_BYTES or of a type not in EVIDENCE_TYPES
-    (ValidationError keyed "evidence", naming the file). Used by every evidence upload."""
-    limit = settings.EVIDENCE_MAX_BYTES
-    for f in files:
-        if Path(f.name or "").suffix.lower() not in EVIDENCE_TYPES:
-            raise ValidationError(
-                {
-                    "evidence": _(
-                        "佐证材料“%(name)s”的文件类型不允许上传，请上传 PDF、OFD、图片（JPG/PNG）、"
-                        "Word、WPS、Excel、文本或压缩包（ZIP/RAR）文件。"
-                    )
-                    % {"name": Path(f.name or "").name}
-                }
-            )
-        if f.size is not None and f.size > limit:
-            raise ValidationError(
-                {
-                    "evidence": _(
-                        "佐证材料“%(name)s”大小为 %(size).1f MB，超过上限 %(limit).0f MB。"
-                    )
-                    % {"name": f.name, "size": f.size / 1048576, "limit": limit / 1048576}
-                }
-            )
-
-
 def ledger_entry_submit(
     *,
     user: Any,
@@ -370,13 +326,7 @@ def ledger_entry_submit(
             revision_of=revision_of,
         )
         for f in files:
-            LedgerEvidence.objects.create(
-                entry=entry,
-                file=f,
-                original_name=Path(f.name or "file").name[:200],
-                size=f.size or 0,
-                content_type=(f.content_type or "")[:100],
-            )
+            LedgerEvidence.store(f, entry=entry)
     return entry
 
 

@@ -206,10 +206,7 @@ def ledger_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
-    evidence = get_object_or_404(LedgerEvidence.objects.for_user(request.user), pk=pk)
-    return FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name
-    )
+    return get_object_or_404(LedgerEvidence.objects.for_user(request.user), pk=pk).response()
 
 
 @login_required
