@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from .models import Indicator, IndicatorValue, LedgerEntry, Task, Unit
 from .scoping import EVERYTHING, Scope
+from .selectors import plan_current
 from .services import ledger_entry_submit
 
 #: The headers of the 指标汇总 sheet of `export_plan`.
@@ -74,6 +75,15 @@ def indicators_of(task: Task) -> list[Indicator]:
 
 def year_start(day: dt.date) -> dt.date:
     return day.replace(month=1, day=1)
+
+
+def plan_months(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The months "this year so far" means for the plan: January of the plan's year to
+    `day`'s month, or to December once the plan's year is over."""
+    plan = plan_current()
+    year = plan.year if plan is not None else day.year
+    end = min(day.replace(day=1), dt.date(year, 12, 1))
+    return dt.date(year, 1, 1), end
 
 
 def _combine(
@@ -195,10 +205,12 @@ def task_table(task: Task, *, units: Sequence[Unit], start: dt.date, end: dt.dat
 
 def summary_rows(day: dt.date) -> list[list[object]]:
     """The 指标汇总 sheet of `export_plan`: one row per indicator in use, its unit of
-    measure and the city's total from January to `day`'s month (numbers as numbers)."""
+    measure and the city's total from January of the plan's year to `day`'s month
+    (numbers as numbers)."""
+    start, end = plan_months(day)
     return [
         [t.indicator.task.number, t.indicator.name, t.indicator.measure, cell(t.total) or 0]
-        for t in indicator_totals(start=year_start(day), end=day)
+        for t in indicator_totals(start=start, end=end)
     ]
 
 

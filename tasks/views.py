@@ -74,8 +74,11 @@ def task_detail(request: HttpRequest, number: int) -> HttpResponse:
     report_unit_ids = {u.pk for u in selectors.ledger_units_for(request.user, task)}
     period_form = params.filter_form(request, IndicatorPeriodForm)
     chosen = period_form.cleaned_data if period_form.is_bound else {}
-    end = chosen.get("end") or day.replace(day=1)
-    start = chosen.get("start") or indicators.year_start(end)
+    default_start, default_end = indicators.plan_months(day)
+    end = chosen.get("end") or default_end
+    start = chosen.get("start") or (
+        default_start if end == default_end else indicators.year_start(end)
+    )
     # Values of the units the user may see, like the ledger entries below them.
     scope = user_scope(request.user)
     seen = [
