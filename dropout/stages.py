@@ -3,9 +3,10 @@
 The national registry writes 年级 as 一年级 … 九年级 for compulsory education and
 高中2018级 (the year of entry) for senior high; schools and counties also write 初一,
 高二, 七年级（初一）. The grade decides when it names the stage; otherwise the school
-does: the first two digits of its 学校标识码 are its category (EXTERNAL_FORMATS §0:
-11 幼儿园, 21 小学, 31 普通初中, 34 完全中学 — both stages, so the grade must say —,
-36 中等职业学校), else the one stage the school list gives it. "" when neither tells.
+does: the one stage the school list gives it, else the first two digits of its
+学校标识码, which are its category (EXTERNAL_FORMATS §0: 11 幼儿园, 21 小学, 31 普通初中,
+34 完全中学 — both stages, so the grade must say —, 36 中等职业学校). "" when neither
+tells.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def stage_of(grade: str, *, school_code: str | None = "", school_stages: Sequenc
     found = grade_stage(grade)
     if found:
         return found
-    code = school_code or ""
-    if len(code) == 10 and code[:2] in _CODE_STAGES:
-        return _CODE_STAGES[code[:2]]
     stages = [s for s in school_stages if s]
-    return stages[0] if len(stages) == 1 else ""
+    if len(stages) == 1:
+        return stages[0]
+    code = school_code or ""
+    return _CODE_STAGES.get(code[:2], "") if len(code) == 10 else ""

@@ -218,6 +218,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/files-are-served-by-views/"
 EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 30 * 1024 * 1024)
+# 抄送 of the 版记 of the monthly review and the quarterly circular (reports/documents.py):
+# the offices that get a copy, as printed ("，" between them). Staff may still change a
+# circular's 抄送 with its other paragraphs before issuing it.
+REPORT_CC = os.environ.get("XC_REPORT_CC", "市人民政府办公室，市扶贫开发领导小组办公室").strip()
 # Files up to this size (a few thousand rows) are validated and applied in the request;
 # larger ones by a Celery worker while the page shows progress.
 UPLOAD_SYNC_MAX_BYTES = envint("UPLOAD_SYNC_MAX_BYTES", 256 * 1024)
