@@ -25,11 +25,15 @@ class SubsidiesConfig(AppConfig):
         from tasks import figures
         from tasks.models import RosterStudent
 
-        from . import selectors
+        from . import findings, selectors
         from .models import Disbursement, Notice, Semester, SubsidyItem, SubsidyStandard
 
-        def changed(**kwargs: object) -> None:
+        def changed(sender: type, **kwargs: object) -> None:
             figures.data_changed("subsidies")
+            if sender in (Disbursement, RosterStudent):
+                # The admin's corrections and deletes: the stored findings follow in the
+                # same transaction (the database triggers marked the ID).
+                findings.refresh()
 
         for model in (Disbursement, Notice, Semester, SubsidyItem, SubsidyStandard, RosterStudent):
             # weak=False: `changed` is a local function; a weak reference would die at once.

@@ -40,6 +40,7 @@ from intake.specs import DeclarativeSpec, FirstSeen, Row
 from intake.writer import bulk_write, chunks
 from tasks import audit, clock
 from tasks.clock import today
+from tasks.figures import SELF_REPORTED
 from tasks.imports import ImportContext, ValidationResult
 from tasks.models import RosterSnapshot, RosterStudent, School, Unit
 from tasks.scoping import Scope
@@ -50,6 +51,7 @@ from xc_fupin.lib.idnumber import (
     parse_id_number,
 )
 
+from . import findings, selectors
 from .lookups import (
     ItemParser,
     Items,
@@ -256,6 +258,8 @@ class SchoolsSpec(DeclarativeSpec):
 
 class RosterSpec(DeclarativeSpec):
     key = "roster"
+    # apply() says which counties and semesters it changed (selectors.follow_import).
+    area = "subsidies" + SELF_REPORTED
     title = "建档立卡学生名册"
     permission = "tasks.add_rosterstudent"
     columns: ClassVar[Sequence[Column]] = [
@@ -390,6 +394,10 @@ class RosterSpec(DeclarativeSpec):
                 updated_at=now,  # bulk_update does not apply auto_now
             )
             (updated if student.pk else created).append(student)
+        ids = [clean["id_number"] for clean in result.rows]
+        semester_ids = list(Semester.objects.values_list("pk", flat=True))
+        # Before the write: the counties the students were in (a move touches both).
+        changed = selectors.parts_of(semester_ids, ids, {c["county_id"] for c in result.rows})
         RosterStudent.objects.bulk_create(created, batch_size=2000)
         RosterStudent.objects.bulk_update(
             updated,
@@ -411,6 +419,10 @@ class RosterSpec(DeclarativeSpec):
         )
         audit.bulk_created(RosterStudent, created)
         audit.bulk_created(RosterStudent, updated, update=True)
+        # In this transaction: the stored findings of these students, and which cached
+        # figures are stale (only their counties', warmed once this commits).
+        findings.refresh()
+        selectors.follow_import(changed | selectors.parts_of(semester_ids, ids, ()))
         return {_("新增学生"): len(created), _("更新学生"): len(updated)}
 
     def preview_row(self, clean: dict[str, Any]) -> list[str]:
@@ -677,6 +689,8 @@ class _DisbursementState:
 
 class DisbursementsSpec(DeclarativeSpec):
     key = "disbursements"
+    # apply() says which counties and semesters it changed (selectors.follow_import).
+    area = "subsidies" + SELF_REPORTED
     title = "资助发放明细"
     permission = "subsidies.add_disbursement"
     columns: ClassVar[Sequence[Column]] = [
@@ -902,6 +916,17 @@ class DisbursementsSpec(DeclarativeSpec):
                 "upload_id": ctx.upload.pk if ctx.upload is not None else None,
                 "created_at": clock.now(),
             },
+        )
+        # In this transaction: the stored findings of these students, and which cached
+        # figures are stale (only the semesters and counties written, warmed once this
+        # commits).
+        findings.refresh()
+        selectors.follow_import(
+            selectors.parts_of(
+                {r["semester_id"] for r in rows},
+                [r["id_number"] for r in rows],
+                {r["county_id"] for r in rows},
+            )
         )
         ctx.progress(_("写入"), len(rows), len(rows))
         counts = {_("新增发放记录"): written.inserted}

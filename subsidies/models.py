@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
 from tasks import audit, clock
@@ -350,3 +351,72 @@ class Notice(models.Model):
     def informed_on(self) -> dt.date | None:
         dates = [d for d in (self.delivered_on, self.signed_on, self.visited_on) if d]
         return min(dates) if dates else None
+
+
+# --- the omission check's maintained findings (subsidies/findings.py) ------------------
+
+
+class OmissionFinding(models.Model):
+    """One finding of the omission check of one semester, for the whole city: what the
+    check's single pass over the roster and the payments produces, kept so that a page
+    reads one narrow table instead of joining a million students to two million payments.
+
+    Maintained set-based by subsidies/findings.py; plain integer columns (no foreign keys):
+    a refresh deletes and re-inserts thousands of rows and nothing joins through them.
+    Internal: no admin, never shown except through the omission check's scoping.
+    """
+
+    semester_id = models.IntegerField()
+    id_number = models.CharField(max_length=18)
+    county_id = models.IntegerField(null=True)
+    school_id = models.IntegerField(null=True)
+    stage = models.CharField(max_length=20, null=True)  # noqa: DJ001 - NULL: off the roster
+    owed = models.SmallIntegerField()
+    item_id = models.IntegerField()
+    top = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    paid_on = models.DateField(null=True)
+    paid_school_id = models.IntegerField(null=True)
+    missing = models.SmallIntegerField()
+    below = models.SmallIntegerField()
+    late = models.SmallIntegerField()
+    unowed = models.SmallIntegerField()
+    offroster = models.SmallIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["semester_id", "id_number"], name="finding_semester_id"),
+            # The page's order: the first page is read off the index, not sorted.
+            models.Index(
+                F("semester_id"),
+                F("county_id"),
+                F("school_id"),
+                Collate("id_number", "C"),
+                F("item_id"),
+                name="finding_page_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_id_number(self.id_number)} {self.item_id}"
+
+
+class FindingsBuilt(models.Model):
+    """A semester whose findings are built: the check reads them (plus the dirty IDs)."""
+
+    semester_id = models.IntegerField(primary_key=True)
+    built_at = clock.DateTimeField()
+
+    def __str__(self) -> str:
+        return str(self.semester_id)
+
+
+class FindingsDirty(models.Model):
+    """An ID number whose roster row or payments changed since its findings were computed
+    (filled by database triggers on PostgreSQL, so every writer is covered); the check
+    computes these live until a refresh folds them in."""
+
+    id_number = models.CharField(max_length=18, primary_key=True)
+
+    def __str__(self) -> str:
+        return mask_id_number(self.id_number)

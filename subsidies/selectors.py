@@ -9,7 +9,7 @@ county and the first page come out of the same materialised result.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from tasks import figures
 from tasks.models import County, RosterStudent, Stage, Unit
 from tasks.scoping import EVERYTHING, Scope
 
+from . import findings
 from .lookups import Rule, semester_rules
 from .models import Disbursement, Notice, Semester, SubsidyItem
 
@@ -147,7 +148,7 @@ def _owed_groups(rules: Sequence[Rule]) -> tuple[str, list[Any]]:
 
 
 def _owner_filters(
-    scope: Scope, filters: OmissionFilters, items_at_stage: Sequence[int]
+    scope: Scope, filters: OmissionFilters, items_at_stage: Sequence[int], stored: bool = False
 ) -> tuple[str, list[Any]]:
     """Conditions on a finding's owner: the roster student, or for a payment to someone not on
     the roster, the school that paid."""
@@ -165,17 +166,28 @@ def _owner_filters(
         ids = list(items_at_stage) or [0]
         # Owed rows were filtered by stage already; the stage of the others is the roster's,
         # or for students off the roster, that of the items paid.
-        sql += f" AND (owed = 1 OR stage = %s OR (stage IS NULL AND item_id IN ({', '.join(['%s'] * len(ids))})))"
+        # Stored findings carry the roster stage of owed rows too (they hold every stage).
+        owed = "" if stored else "owed = 1 OR "
+        sql += f" AND ({owed}stage = %s OR (stage IS NULL AND item_id IN ({', '.join(['%s'] * len(ids))})))"
         params += [filters.stage, *ids]
     return sql, params
 
 
 def _base_sql(
-    semester: Semester, scope: Scope, filters: OmissionFilters, rules: Sequence[Rule]
+    semester: Semester,
+    scope: Scope,
+    filters: OmissionFilters,
+    rules: Sequence[Rule],
+    stored: bool = False,
+    only_ids: str = "",
 ) -> tuple[str, list[Any]]:
     """The CTEs up to `f`: one row per finding, with its flags and its owner.
 
-    Parameters are collected in the order their placeholders appear in the text.
+    `stored`: the findings as subsidies/findings.py stores them (scope and filters must be
+    the whole city's), with the roster stage of owed rows too, so that a stage filter
+    applies to the stored rows alone; `only_ids` (a subquery giving ID numbers) narrows
+    them to those students and payees, for the IDs changed since. Parameters are collected in the order their
+    placeholders appear in the text.
     """
     postgresql = connection.vendor == "postgresql"
     if postgresql:
@@ -246,34 +258,42 @@ def _base_sql(
         )
     # On PostgreSQL `f` is inlined into the caller's `g`, which is materialised once (it is
     # read twice); materialising `f` as well would copy every finding a second time.
+    roster_source, disb_source = ROSTER, DISB
+    if only_ids:
+        # Those IDs' rows first, looked up by index one ID at a time (OFFSET 0 keeps the
+        # planner from flattening the subquery and probing the roster once per owed item,
+        # or from scanning the whole semester's payments to find a few thousand).
+        roster_source = f"(SELECT * FROM {ROSTER} WHERE id_number IN ({only_ids}) OFFSET 0)"  # noqa: S608
+        disb_source = f"(SELECT * FROM {DISB} WHERE id_number IN ({only_ids}) OFFSET 0)"  # noqa: S608
     f_materialized = "" if postgresql else " MATERIALIZED"
+    f_name = "live" if stored else "f"
     # Names are not carried through the join (narrow rows keep the hash in memory); the
     # page looks them up for its own rows.
     sql = f"""
 WITH {owed_cte},
 ro AS (
-  SELECT r.id_number, r.county_id, r.school_id, o.item_id, o.top, o.checks_tier
-  FROM {ROSTER} r {owed_join}
+  SELECT r.id_number, r.county_id, r.school_id, {"r.stage, " if stored else ""}o.item_id, o.top, o.checks_tier
+  FROM {roster_source} r {owed_join}
   WHERE r.is_active{roster_where}
 ),
 d AS (
   SELECT d.id_number, d.item_id, d.amount, d.paid_on, d.county_id, d.school_id
-  FROM {DISB} d WHERE d.semester_id = %s{disb_where}
+  FROM {disb_source} d WHERE d.semester_id = %s{disb_where}
 ),
 j AS (
   SELECT ro.id_number AS r_id, ro.county_id AS r_county,
-         ro.school_id AS r_school, ro.item_id AS r_item, ro.top, ro.checks_tier,
+         ro.school_id AS r_school, {"ro.stage AS r_stage, " if stored else ""}ro.item_id AS r_item, ro.top, ro.checks_tier,
          d.id_number AS d_id, d.item_id AS d_item, d.amount, d.paid_on,
          d.county_id AS d_county, d.school_id AS d_school
   FROM ro FULL JOIN d ON d.id_number = ro.id_number AND d.item_id = ro.item_id
   WHERE ro.id_number IS NULL OR d.id_number IS NULL
      OR (ro.checks_tier AND d.amount < ro.top) OR d.paid_on > %s
 ),
-f AS{f_materialized} (
+{f_name} AS{f_materialized} (
   SELECT COALESCE(j.r_id, j.d_id) AS id_number,
          COALESCE(j.r_county, r2.county_id, j.d_county) AS county_id,
          COALESCE(j.r_school, r2.school_id, j.d_school) AS school_id,
-         r2.stage AS stage,
+         {"COALESCE(j.r_stage, r2.stage)" if stored else "r2.stage"} AS stage,
          CASE WHEN j.r_id IS NULL THEN 0 ELSE 1 END AS owed,
          COALESCE(j.r_item, j.d_item) AS item_id,
          j.top, j.amount, j.paid_on, j.d_school AS paid_school_id,
@@ -317,8 +337,14 @@ def _omission_check(
     items_at_stage = (
         sorted({r.item_id for r in rules if r.stage == filters.stage}) if filters.stage else []
     )
-    base, params = _base_sql(semester, scope, filters, rules)
-    owner, owner_params = _owner_filters(scope, filters, items_at_stage)
+    # The findings maintained by subsidies/findings.py when the semester's are built (and
+    # those of the IDs changed since, computed live); else the single pass over the tables.
+    stored = findings.is_built(semester)
+    if stored:
+        base, params = findings.stored_sql(semester, rules)
+    else:
+        base, params = _base_sql(semester, scope, filters, rules)
+    owner, owner_params = _owner_filters(scope, filters, items_at_stage, stored=stored)
     page = max(1, page)
     # Byte order is enough for digits and sorts far faster than the database's locale.
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
@@ -337,14 +363,38 @@ SELECT * FROM (
   ORDER BY county_id, school_id, id_number{collate}, item_id
   LIMIT %s OFFSET %s
 ) p"""  # noqa: S608 - only placeholders and constant table names
-    params = params + owner_params + [page_size, (page - 1) * page_size]
+    statements = [(sql, params + owner_params + [page_size, (page - 1) * page_size])]
+    if stored:
+        # Two statements over the stored findings, not one materialising them all twice:
+        # the counts are one aggregate pass; the page reads the findings' index in its
+        # order and stops after one page.
+        statements = [
+            (
+                f"""{base}
+SELECT 0 AS part, county_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       SUM(missing), SUM(below), SUM(late), SUM(unowed), SUM(offroster)
+FROM f WHERE 1 = 1{owner} GROUP BY county_id""",  # noqa: S608 - placeholders only
+                params + owner_params,
+            ),
+            (
+                f"""{base}
+SELECT 1 AS part, county_id, id_number, school_id, stage, item_id, top, amount, paid_on,
+       paid_school_id, missing, below, late, unowed, offroster
+FROM f WHERE 1 = 1{owner} AND {_kind_condition(kind)}
+ORDER BY county_id, school_id, id_number{collate}, item_id
+LIMIT %s OFFSET %s""",  # noqa: S608 - placeholders only
+                params + owner_params + [page_size, (page - 1) * page_size],
+            ),
+        ]
+    records = []
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The planner's cost for this one statement crosses the JIT threshold, and
             # compiling it costs more (~0.3 s) than it saves on a single pass.
             cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        records = cursor.fetchall()
+        for statement, statement_params in statements:
+            cursor.execute(statement, statement_params)
+            records += cursor.fetchall()
 
     counties = {c.pk: c.current_name() for c in County.objects.prefetch_related("codes")}
     by_county: list[CountyCounts] = []
@@ -499,10 +549,11 @@ class CountyFigures:
 
 
 def _semester_figures(
-    *, semester: Semester, scope: Scope, county_id: int | None = None
+    *, semester: Semester, scope: Scope, county_id: int | None = None, city_schools: bool = False
 ) -> list[CountyFigures]:
     """The four promises per county for one semester (one aggregate query over the roster
-    and payments, one over notices). The last element is the total."""
+    and payments, one over notices). The last element is the total. `city_schools`: only
+    the students with no county (the city-run schools)."""
     rules = semester_rules(semester)
     owed_rows, params = _owed_values(rules)
     params += [semester.deadline, semester.pk]
@@ -511,6 +562,8 @@ def _semester_figures(
     if county_id is not None:
         where += " AND r.county_id = %s"
         params.append(county_id)
+    if city_schools:
+        where += " AND r.county_id IS NULL"
     sql = f"""
 WITH owed(item_id, stage, boarding, top, checks_tier) AS (VALUES {owed_rows}),
 per_student AS (
@@ -565,13 +618,18 @@ FROM per_student GROUP BY county_id, stage"""  # noqa: S608 - only placeholders 
     )
     if county_id is not None:
         informed = informed.filter(student__county_id=county_id)
+    if city_schools:
+        informed = informed.filter(student__county_id__isnull=True)
     for row in informed.values("student__county_id").annotate(n=Count("pk")):
         get(row["student__county_id"]).informed += row["n"]
 
-    order = {c.pk: c.order for c in counties.values()}
-    result = sorted(
-        figures.values(), key=lambda f: order.get(f.county_id, 98) if f.county_id else 99
-    )
+    return _with_total(list(figures.values()))
+
+
+def _with_total(parts: list[CountyFigures]) -> list[CountyFigures]:
+    """The counties' figures in the city's order, and their total last."""
+    order = dict(County.objects.values_list("pk", "order"))
+    result = sorted(parts, key=lambda f: order.get(f.county_id, 98) if f.county_id else 99)
     total = CountyFigures(None, str(_("合计")))
     for f in result:
         for attr in (
@@ -704,18 +762,159 @@ def omission_check(
             page=page,
             page_size=page_size,
         ),
+        depends=_depends(semester, scope, (filters or OmissionFilters()).county_id),
     )
 
 
 def semester_figures(
     *, semester: Semester, scope: Scope, county_id: int | None = None
 ) -> list[CountyFigures]:
-    """The four promises per county for one semester (cached; see _semester_figures)."""
+    """The four promises per county for one semester (cached; see _semester_figures).
+
+    The city's figures are the sum of each county's (and the city-run schools'), each
+    cached under its own part's version: after an import into one county only that
+    county's part is recomputed, never the whole city."""
+    if scope.sees_all and county_id is None:
+        return _with_total([f for c in part_counties() for f in _part_figures(semester, c)])
+    one = _single_county(scope, county_id)
+    if one is not None:
+        return _with_total(_part_figures(semester, one))
     return figures.cached(
         "subsidies",
         ("semester_figures", semester.pk, scope, county_id),
         lambda: _semester_figures(semester=semester, scope=scope, county_id=county_id),
+        depends=_depends(semester, scope, county_id),
     )
+
+
+def _part_figures(semester: Semester, county_id: int | None) -> list[CountyFigures]:
+    """One county's figures (None: the city-run schools), without a total; cached."""
+    return figures.cached(
+        "subsidies",
+        ("semester_part", semester.pk, county_id),
+        lambda: _semester_figures(
+            semester=semester,
+            scope=EVERYTHING,
+            county_id=county_id,
+            city_schools=county_id is None,
+        )[:-1],
+        depends=[data_part(semester.pk, county_id)],
+    )
+
+
+# --- which figures an import makes stale ----------------------------------------------
+# A part of the subsidy data is one semester in one county (None: the city-run schools):
+# the payments and roster students whose findings belong there. Imports say which parts
+# they changed (`parts_changed`), so only those figures are recomputed.
+
+
+def data_part(semester_id: int, county_id: int | None) -> str:
+    return figures.part("subsidies", semester_id, county_id)
+
+
+def part_counties() -> list[int | None]:
+    return [*County.objects.order_by("order").values_list("pk", flat=True), None]
+
+
+def _single_county(scope: Scope, county_id: int | None) -> int | None:
+    """The one county a result is confined to, if there is one."""
+    if scope.sees_all:
+        return county_id
+    if scope.county_id is not None and county_id in (None, scope.county_id):
+        return scope.county_id
+    return None
+
+
+def _depends(semester: Semester, scope: Scope, county_id: int | None = None) -> list[str]:
+    """The parts a result of `scope` (narrowed to `county_id`) may read."""
+    one = _single_county(scope, county_id)
+    if one is not None:
+        return [data_part(semester.pk, one)]
+    # A school's or a mixed scope: its students' and payments' counties are not known
+    # here, so any county's change counts.
+    return [data_part(semester.pk, c) for c in part_counties()]
+
+
+def parts_of(
+    semester_ids: Iterable[int], ids: Sequence[str], counties: Iterable[int | None]
+) -> set[str]:
+    """The parts changed by writing rows of these semesters for these ID numbers, paid by
+    schools of `counties`: a finding belongs to the roster student's county, or for a
+    student off the roster, to the paying school's. Where the students study, and where
+    they were paid, both count."""
+    touched: set[int | None] = set(counties)
+    if ids:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"SELECT DISTINCT county_id FROM {ROSTER} WHERE id_number = ANY(string_to_array(%s, ','))",  # noqa: S608
+                    [",".join(ids)],
+                )
+                touched |= {row[0] for row in cursor.fetchall()}
+                cursor.execute(
+                    f"SELECT DISTINCT county_id FROM {DISB} WHERE id_number = ANY(string_to_array(%s, ','))",  # noqa: S608
+                    [",".join(ids)],
+                )
+                touched |= {row[0] for row in cursor.fetchall()}
+            else:
+                for chunk in range(0, len(ids), 500):
+                    part = list(ids[chunk : chunk + 500])
+                    touched |= set(
+                        RosterStudent.objects.filter(id_number__in=part).values_list(
+                            "county_id", flat=True
+                        )
+                    )
+                    touched |= set(
+                        Disbursement.objects.filter(id_number__in=part).values_list(
+                            "county_id", flat=True
+                        )
+                    )
+    return {data_part(s, c) for s in semester_ids for c in touched}
+
+
+def figures_follow(changed: set[str]) -> list[tuple[str, float]]:
+    """Recompute the figures the pages open with for the parts just changed: each changed
+    county's first (its own pages), then the city's (a sum of cached parts: only the stale
+    ones are recomputed). Runs in the import's job right after its commit. Returns what
+    was warmed, with the seconds since the start, for the benchmark."""
+    import time
+
+    started = time.perf_counter()
+    done: list[tuple[str, float]] = []
+    by_semester: dict[int, set[int | None]] = {}
+    for semester in Semester.objects.all():
+        for c in part_counties():
+            if data_part(semester.pk, c) in changed:
+                by_semester.setdefault(semester.pk, set()).add(c)
+    semesters = Semester.objects.in_bulk(list(by_semester))
+    for pk, counties in by_semester.items():
+        semester = semesters[pk]
+        for c in counties:
+            # The county's part (also the city's city-run schools, c None), then what a
+            # county user's pages ask for.
+            semester_figures(semester=semester, scope=EVERYTHING, county_id=c)
+            if c is not None:
+                scope = Scope(county_id=c)
+                semester_figures(semester=semester, scope=scope)
+                for size in (1, 50):  # the dashboard's counts, the list's first page
+                    omission_check(semester=semester, scope=scope, page_size=size)
+            done.append((f"{semester.code}:{c}", time.perf_counter() - started))
+    for pk in by_semester:
+        semester = semesters[pk]
+        semester_figures(semester=semester, scope=EVERYTHING)
+        for size in (1, 50):
+            omission_check(semester=semester, scope=EVERYTHING, page_size=size)
+        done.append((f"{semester.code}:city", time.perf_counter() - started))
+    return done
+
+
+def follow_import(changed: set[str]) -> None:
+    """Mark `changed` parts stale in the caller's transaction, and warm them once it
+    commits (never inside it: the warm must read what was committed)."""
+    if not changed:
+        return
+    figures.parts_changed("subsidies", changed)
+    transaction.on_commit(lambda: figures_follow(changed))
 
 
 def figures_warm() -> None:

@@ -11,7 +11,7 @@ the next visitor finds them warm.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -33,11 +33,34 @@ def data_version(area: str) -> int:
     return row or 0
 
 
-def cached(area: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """compute(), cached until `area`'s data changes. `parts` must identify the result
+def versions(names: Sequence[str]) -> list[int]:
+    """The versions of `names`, in that order (0 for one never changed); one query."""
+    found = dict(DataVersion.objects.filter(name__in=names).values_list("name", "number"))
+    return [found.get(n, 0) for n in names]
+
+
+def part(area: str, *keys: object) -> str:
+    """The name of one part of an area's data, e.g. part("subsidies", 3, 5) for the
+    payments of semester 3 in county 5: a change there moves only that part's version."""
+    return ":".join([area, *("-" if k is None else str(k) for k in keys)])
+
+
+def cached(
+    area: str,
+    parts: tuple[Any, ...],
+    compute: Callable[[], T],
+    depends: Sequence[str] = (),
+) -> T:
+    """compute(), cached until `area`'s data changes — the whole area (`data_changed`), or
+    one of the parts the result `depends` on (`parts_changed`; no `depends`: a change of
+    any part counts). `parts` must identify the result
     completely: the scope (county/unit ids), the filters, the page."""
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    key = f"fig:{area}:{data_version(area)}:{digest}"
+    numbers = versions([area, *(depends or [part(area, ANY)])])
+    version = ".".join(map(str, numbers))
+    if len(numbers) > 2:
+        version = hashlib.sha256(version.encode()).hexdigest()[:16]
+    key = f"fig:{area}:{version}:{digest}"
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -49,16 +72,41 @@ def register_warmer(area: str, warm: Callable[[], None]) -> None:
     _WARMERS.setdefault(area, []).append(warm)
 
 
-def data_changed(area: str) -> None:
-    """Move `area`'s version, in the caller's transaction: cached figures of the old
-    version are never read again. `figures_warm_changed` (a beat job every 2 minutes)
-    recomputes the common ones; one warm serves any number of changes in between."""
-    updated = DataVersion.objects.filter(name=area).update(
+#: The suffix of a spec's `area` when its apply() says itself which parts it changed
+#: (`parts_changed`): the upload pipeline's `data_changed(spec.data_area)` then moves
+#: nothing, and the figures of other counties and semesters stay cached.
+SELF_REPORTED = "/parts"
+#: The key of the part that every `parts_changed` moves as well.
+ANY = "*"
+
+
+def _bump(name: str) -> None:
+    updated = DataVersion.objects.filter(name=name).update(
         number=F("number") + 1,
         changed_at=clock.now(),  # update() skips auto_now
     )
     if not updated:
-        DataVersion.objects.get_or_create(name=area, defaults={"number": 1})
+        _version, created = DataVersion.objects.get_or_create(name=name, defaults={"number": 1})
+        if not created:  # created meanwhile by another transaction: move it all the same
+            DataVersion.objects.filter(name=name).update(number=F("number") + 1)
+
+
+def data_changed(area: str) -> None:
+    """Move `area`'s version, in the caller's transaction: cached figures of the old
+    version are never read again. `figures_warm_changed` (a beat job every 2 minutes)
+    recomputes the common ones; one warm serves any number of changes in between."""
+    if area.endswith(SELF_REPORTED):
+        return
+    _bump(area)
+
+
+def parts_changed(area: str, names: Iterable[str]) -> None:
+    """Move the versions of these parts of `area` only (names from `part`), in the
+    caller's transaction: figures depending on other parts stay cached."""
+    # Sorted: two imports lock the rows in the same order. The "any part" version moves
+    # too, for figures that depend on the area as a whole.
+    for name in sorted({*names, part(area, ANY)}):
+        _bump(name)
 
 
 def figures_warm(area: str) -> int:

@@ -50,12 +50,12 @@ def test_the_warmer_fills_the_cache_for_the_city_and_each_county(
     calls: list[int] = []
     original = figures.cached
 
-    def counting(area: str, parts: tuple[Any, ...], compute: Any) -> Any:
+    def counting(area: str, parts: tuple[Any, ...], compute: Any, **kwargs: Any) -> Any:
         def computed() -> Any:
             calls.append(1)
             return compute()
 
-        return original(area, parts, computed)
+        return original(area, parts, computed, **kwargs)
 
     figures.cached = counting  # type: ignore[assignment]
     try:
