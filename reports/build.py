@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tasks import audit, clock
+from tasks import audit, clock, indicators
 from tasks.scoping import user_scope
 
 from . import documents, figures
@@ -47,9 +47,11 @@ def _figures(kind: str, period: dt.date) -> dict[str, Any]:
             .first()
         )
         previous = prev.figures if prev else figures.unit_figures(prev_period)
+        current["indicators"] = indicators.snapshot(start=period, end=period)
         return figures.with_changes(current, previous)
     months = quarter_months(period)
     data = figures.unit_figures(months[-1], months=months)
+    data["indicators"] = indicators.snapshot(start=months[0], end=months[-1])
     data["period"] = period.isoformat()
     data["events"] = figures.quarter_events(period, quarter_end(period))
     nq = next_quarter(period)
@@ -88,7 +90,8 @@ def _default_texts(report: Report, data: dict[str, Any]) -> dict[str, str]:
         f"{semester_words(data.get('semester'))}各单位平均资助覆盖率{pct(avg.get('coverage'))}，最高档发放率{pct(avg.get('top_rate'))}，"
         f"结果告知率{pct(avg.get('informed_rate'))}；尚有{totals['unpaid_students']}名建档立卡学生资助未发放到位"
         f"（遗漏{totals['omissions']}人次）。本季度应报月报{expected}份，按时报送{on_time}份；"
-        f"在办辍学个案{totals['open_cases']}件，本季度劝返复学{totals['returned_cases']}人。现将有关情况通报如下。"
+        f"在办辍学个案{totals['open_cases']}件，本季度劝返复学{totals['returned_cases']}人。"
+        f"{documents.rectification_words(totals)}现将有关情况通报如下。"
     )
     praised_text = (
         "\n".join(
@@ -124,7 +127,7 @@ def _default_texts(report: Report, data: dict[str, Any]) -> dict[str, str]:
         "lagging": "\n".join(lag_lines) or "本季度暂无。",
         "missed": "\n".join(documents.missed_lines(data.get("events", {}))) or "本季度无逾期事项。",
         "requirements": "\n".join(requirements),
-        "cc": documents.DEFAULT_CC,
+        "cc": documents.default_cc(),
     }
 
 

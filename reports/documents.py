@@ -16,7 +16,10 @@ The layout, in numbers (GB/T 9704-2012 §5):
 - Page numbers "— 1 —" in 4号宋体 (14 pt) below the text block: odd pages on the right,
   even pages on the left, each one character (14 pt) in from the edge of the block.
 - 版记 at the end: 抄送 and 印发机关/印发日期 in 4号仿宋, between rules (the first and the
-  last 0.35 mm, the one between 0.25 mm).
+  last 0.35 mm, the one between 0.25 mm). §7.4.1 puts the last rule on the bottom edge of
+  the text block of the document's last page, so the 版记 is a frame anchored to the
+  bottom margin (w:framePr yAlign="bottom"), on the last page whatever the body's length.
+  Its 抄送 comes from settings.REPORT_CC (env XC_REPORT_CC).
 Dates are written 2019年6月15日 (texts.date_words); no ISO date appears in a document.
 """
 
@@ -27,6 +30,7 @@ import io
 from collections import OrderedDict
 from typing import Any
 
+from django.conf import settings
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
@@ -34,9 +38,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from tasks.indicators import cell as number_cell
+from tasks.indicators import quantity
 from xc_fupin.lib.export import xlsx_bytes
 
-from .texts import date_words, plain_item, semester_words, tidy
+from .texts import date_words, plain_item, semester_words, short_name_of_number, tidy
 
 REVIEW_HEADERS = [
     "排名",
@@ -75,8 +81,12 @@ TEXT_WIDTH_MM = 210 - 28 - 26
 RED = RGBColor(0xE6, 0x00, 0x12)  # 红色分隔线 and the masthead
 
 CIRCULAR_ADDRESSEES = "各县市区教体局、市直学校："
-#: The default 抄送; staff may change it with the other paragraphs (texts["cc"]).
-DEFAULT_CC = "市人民政府办公室，市扶贫开发领导小组办公室"
+
+
+def default_cc() -> str:
+    """The 抄送 of the 版记 (settings.REPORT_CC, env XC_REPORT_CC); staff may change a
+    circular's with its other paragraphs (texts["cc"])."""
+    return str(settings.REPORT_CC)
 
 
 def _fmt(value: Any, pct: bool = False) -> str:
@@ -152,7 +162,12 @@ def _ranked(figures: dict[str, Any]) -> list[dict[str, Any]]:
 def review_xlsx(figures: dict[str, Any], title: str) -> bytes:
     rows = [review_values(r) for r in _ranked(figures)]
     return xlsx_bytes(
-        [(title[:31] or "月点评", REVIEW_HEADERS, rows)], column_widths={"点评": 60, "单位": 14}
+        [
+            (title[:31] or "月点评", REVIEW_HEADERS, rows),
+            ("指标汇总", INDICATOR_HEADERS, indicator_values(figures)),
+            ("整改事项", RECTIFICATION_HEADERS, rectification_values(figures)),
+        ],
+        column_widths={"点评": 60, "单位": 14, "工作任务": 24, "指标": 24},
     )
 
 
@@ -298,9 +313,74 @@ def _width(text: str) -> float:
     return sum(0.5 if ord(ch) < 0x2E80 else 1 for ch in text)
 
 
+#: The order of a paragraph's properties (ECMA-376 Part 1, §17.3.1.26 w:pPr).
+_PPR_ORDER = (
+    "w:pStyle",
+    "w:keepNext",
+    "w:keepLines",
+    "w:pageBreakBefore",
+    "w:framePr",
+    "w:widowControl",
+    "w:numPr",
+    "w:suppressLineNumbers",
+    "w:pBdr",
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
+
+
+def _insert_ppr(paragraph: Any, element: Any) -> None:
+    """Put `element` into the paragraph's properties where the schema orders it (Word
+    reports a w:pPr whose children are out of order as unreadable content)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    tag = "w:" + element.tag.split("}")[1]
+    ppr.insert_element_before(element, *_PPR_ORDER[_PPR_ORDER.index(tag) + 1 :])
+
+
+def _frame_at_bottom(paragraph: Any) -> None:
+    """Take the paragraph out of the flow into a frame as wide as the text block whose
+    bottom is the bottom margin; consecutive paragraphs with the same frame properties
+    share one frame (GB/T 9704 §7.4.1: the 版记 ends on the text block's bottom edge)."""
+    frame = OxmlElement("w:framePr")
+    for name, value in (
+        ("w:w", str(round(TEXT_WIDTH_MM / 25.4 * 1440))),
+        ("w:wrap", "around"),
+        ("w:vAnchor", "margin"),
+        ("w:hAnchor", "margin"),
+        ("w:xAlign", "center"),
+        ("w:yAlign", "bottom"),
+    ):
+        frame.set(qn(name), value)
+    _insert_ppr(paragraph, frame)
+
+
 def _border(paragraph: Any, **sides: float) -> None:
     """Rules above/below a paragraph: sides in millimetres (top=0.35, bottom=0.25)."""
-    ppr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     for side in ("top", "bottom"):
         if side not in sides:
@@ -312,12 +392,12 @@ def _border(paragraph: Any, **sides: float) -> None:
         el.set(qn("w:space"), "1")
         el.set(qn("w:color"), "000000")
         borders.append(el)
-    ppr.append(borders)
+    _insert_ppr(paragraph, borders)
 
 
 def _banji(doc: Any, *, cc: str, office: str, day: dt.date) -> None:
-    """The 版记: 抄送, then 印发机关 and 印发日期 on one line, between rules."""
-    _blank(doc)
+    """The 版记: 抄送, then 印发机关 and 印发日期 on one line, between rules, in a frame at
+    the foot of the last page (see `_frame_at_bottom`)."""
     one = Pt(BANJI_PT)
     cc_text = f"抄送：{tidy(cc).rstrip('。')}。"
     p = doc.add_paragraph()
@@ -326,6 +406,7 @@ def _banji(doc: Any, *, cc: str, office: str, day: dt.date) -> None:
     p.paragraph_format.line_spacing = Pt(BANJI_PT * 1.6)
     _run(p, cc_text, FANGSONG, BANJI_PT)
     _border(p, top=0.35, bottom=0.25)
+    _frame_at_bottom(p)
     p = doc.add_paragraph()
     fmt = p.paragraph_format
     fmt.left_indent = one
@@ -334,6 +415,7 @@ def _banji(doc: Any, *, cc: str, office: str, day: dt.date) -> None:
     fmt.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM) - one, WD_TAB_ALIGNMENT.RIGHT)
     _run(p, f"{office}\t{date_words(day)}印发", FANGSONG, BANJI_PT)
     _border(p, bottom=0.35)
+    _frame_at_bottom(p)
 
 
 def _table(doc: Any, headers: list[str], rows: list[list[Any]], widths: list[float]) -> Any:
@@ -390,9 +472,10 @@ _REVIEW_COLUMNS = [
 
 
 def review_docx(
-    *, title: str, figures: dict[str, Any], issuer: str, day: dt.date, cc: str = DEFAULT_CC
+    *, title: str, figures: dict[str, Any], issuer: str, day: dt.date, cc: str | None = None
 ) -> bytes:
-    """The monthly review: title, one paragraph, the ranked table, one comment per unit."""
+    """The monthly review: title, one paragraph, the ranked table, one comment per unit,
+    the tasks' indicators (this month and since January)."""
     doc = _doc()
     _title(doc, title)
     _blank(doc)
@@ -405,6 +488,7 @@ def review_docx(
         f"最高档发放率{_fmt(avg.get('top_rate'), True)}%，结果告知率{_fmt(avg.get('informed_rate'), True)}%，"
         f"月报按时报送率{_fmt(avg.get('timeliness'), True)}%；尚有{totals.get('unpaid_students', 0)}名建档立卡学生资助未发放到位"
         f"（遗漏{totals.get('omissions', 0)}人次），在办辍学个案{totals.get('open_cases', 0)}件。"
+        f"{rectification_words(totals)}"
     )
     _para(doc, intro)
     _heading(doc, "一、综合排名")
@@ -417,9 +501,100 @@ def review_docx(
     _heading(doc, "二、单位点评")
     for r in rows:
         _para(doc, f"{r['unit']}（第{r['rank']}名）：{r['comment']}")
+    if figures.get("indicators"):
+        _heading(doc, "三、工作指标完成情况")
+        _para(
+            doc, "各单位随台账或指标表填报的工作指标，本月合计和年度累计如下（分单位数据见附表）："
+        )
+        _indicator_table(doc, figures["indicators"], "本月")
     _signature(doc, issuer, day)
-    _banji(doc, cc=cc, office=office_of(issuer), day=day)
+    _banji(doc, cc=cc or default_cc(), office=office_of(issuer), day=day)
     return _save(doc)
+
+
+def rectification_words(totals: dict[str, Any]) -> str:
+    """The rectification items (明查暗访, 巡视反馈) in one sentence, or "" when the snapshot
+    predates them."""
+    if "rect_open" not in totals:
+        return ""
+    opened, overdue, closed = totals["rect_open"], totals["rect_overdue"], totals["rect_closed"]
+    if not (opened or closed):
+        return "明查暗访和巡视反馈意见暂无整改事项。"
+    late = f"（其中逾期{overdue}条）" if overdue else ""
+    return f"明查暗访和巡视反馈意见整改事项尚未销号{opened}条{late}，已整改销号{closed}条。"
+
+
+#: The indicator table of the documents: task, indicator, the period, since January (mm).
+_INDICATOR_WIDTHS = [46, 50, 30, 30]
+
+
+def _indicator_table(doc: Any, indicators: list[dict[str, Any]], period: str) -> None:
+    """One row per indicator: the task by its short name (never "任务N"), the indicator
+    and its unit, the period's total and the year's, each with its unit of measure."""
+
+    def amount(value: str | None, measure: str) -> str:
+        return "—" if value is None else f"{quantity(value, measure)}{measure}"
+
+    _table(
+        doc,
+        ["工作任务", "指标", period, "年度累计"],
+        [
+            [
+                short_name_of_number(i["task"]),
+                i["name"],
+                amount(i["total"], i["measure"]),
+                amount(i["ytd"], i["measure"]),
+            ]
+            for i in indicators
+        ],
+        _INDICATOR_WIDTHS,
+    )
+
+
+INDICATOR_HEADERS = ["任务序号", "工作任务", "指标", "计量单位", "单位", "本期", "年度累计"]
+RECTIFICATION_HEADERS = ["单位", "未销号", "其中逾期", "已销号"]
+
+
+def indicator_values(figures: dict[str, Any]) -> list[list[Any]]:
+    """The 指标汇总 sheet of an annex: per indicator a 合计 row, then each unit that
+    reported it; numbers as numbers (an empty cell where a unit reported nothing in the
+    period)."""
+    out: list[list[Any]] = []
+    for i in figures.get("indicators", []):
+        head = [i["task"], short_name_of_number(i["task"]), i["name"], i["measure"]]
+        out.append([*head, "合计", number_cell(i["total"]), number_cell(i["ytd"])])
+        out += [
+            [*head, u["unit"], number_cell(u["total"]), number_cell(u["ytd"])] for u in i["units"]
+        ]
+    return out
+
+
+def indicator_display(figures: dict[str, Any]) -> list[dict[str, str]]:
+    """The indicators of a report as its page shows them: words, not numbers to sum."""
+
+    def amount(value: str | None, measure: str) -> str:
+        return "—" if value is None else f"{quantity(value, measure)}{measure}"
+
+    return [
+        {
+            "task": short_name_of_number(i["task"]),
+            "name": i["name"],
+            "total": amount(i["total"], i["measure"]),
+            "ytd": amount(i["ytd"], i["measure"]),
+            "units": "；".join(
+                f"{u['unit']} {quantity(u['total'], i['measure'])}/{quantity(u['ytd'], i['measure'])}"
+                for u in i["units"]
+            ),
+        }
+        for i in figures.get("indicators", [])
+    ]
+
+
+def rectification_values(figures: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [r["unit"], r.get("rect_open", 0), r.get("rect_overdue", 0), r.get("rect_closed", 0)]
+        for r in _ranked(figures)
+    ]
 
 
 # --- the quarterly circular -------------------------------------------------------------
@@ -499,6 +674,9 @@ def circular_docx(
         ],
         [9, 22, 11, 14, 14, 14, 14, 14, 14, 14, 16],  # 156 mm, unit names on one line
     )
+    if figures.get("indicators"):
+        _para(doc, "各项工作指标本季度合计和年度累计如下（分单位数据见附件）：")
+        _indicator_table(doc, figures["indicators"], "本季度")
     for heading, key in (
         ("二、表扬单位", "praised"),
         ("三、通报单位", "lagging"),
@@ -512,7 +690,7 @@ def circular_docx(
     _blank(doc)
     _para(doc, f"附件：{annex_title(title)}")
     _signature(doc, issuer, day)
-    _banji(doc, cc=texts.get("cc") or DEFAULT_CC, office=office_of(issuer), day=day)
+    _banji(doc, cc=texts.get("cc") or default_cc(), office=office_of(issuer), day=day)
     return _save(doc)
 
 
@@ -604,6 +782,8 @@ def circular_xlsx(figures: dict[str, Any], title: str) -> bytes:
     return xlsx_bytes(
         [
             ("指标排名", REVIEW_HEADERS, rows),
+            ("指标汇总", INDICATOR_HEADERS, indicator_values(figures)),
+            ("整改事项", RECTIFICATION_HEADERS, rectification_values(figures)),
             ("逾期事项", ["单位", "截止事项", "截止日期", "未完成内容"], missed),
             (
                 "督办单",
@@ -611,5 +791,11 @@ def circular_xlsx(figures: dict[str, Any], title: str) -> bytes:
                 escs,
             ),
         ],
-        column_widths={"点评": 60, "未完成内容": 60, "截止事项": 36},
+        column_widths={
+            "点评": 60,
+            "未完成内容": 60,
+            "截止事项": 36,
+            "工作任务": 24,
+            "指标": 24,
+        },
     )

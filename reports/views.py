@@ -22,7 +22,7 @@ from tasks.scoping import user_scope
 from tasks.views import board_context
 
 from . import build, jobs, outstanding, selectors, services, todo
-from .documents import REVIEW_HEADERS, review_row
+from .documents import REVIEW_HEADERS, indicator_display, review_row
 from .forms import (
     AnswerForm,
     BuildForm,
@@ -143,6 +143,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "headers": REVIEW_HEADERS,
             "rows": [review_row(r) for r in rows],
             "events": report.figures.get("events", {}),
+            "indicators": indicator_display(report.figures),
             "texts_form": TextsForm(initial=report.texts)
             if editor and not report.is_frozen
             else None,
