@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "inspections",
     "employment",
     "reports",
+    "archive",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("dropout/", include("dropout.urls")),
     path("reports/", include("reports.urls")),
     path("inspections/", include("inspections.urls")),
+    path("archive/", include("archive.urls")),
     path("employment/", include("employment.urls")),
     # The landing page: the user's to-do list, then the plan board. It lives in `reports`
     # (the top layer reads every app); the bare board is tasks:board at /plan/.
