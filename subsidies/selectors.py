@@ -260,11 +260,18 @@ def _base_sql(
     # read twice); materialising `f` as well would copy every finding a second time.
     roster_source, disb_source = ROSTER, DISB
     if only_ids:
-        # Those IDs' rows first, looked up by index one ID at a time (OFFSET 0 keeps the
-        # planner from flattening the subquery and probing the roster once per owed item,
-        # or from scanning the whole semester's payments to find a few thousand).
-        roster_source = f"(SELECT * FROM {ROSTER} WHERE id_number IN ({only_ids}) OFFSET 0)"  # noqa: S608
-        disb_source = f"(SELECT * FROM {DISB} WHERE id_number IN ({only_ids}) OFFSET 0)"  # noqa: S608
+        # Those IDs' rows first, looked up by index one ID at a time: OFFSET 0 keeps the
+        # planner from flattening the subqueries, then probing the roster once per owed
+        # item, or scanning a whole semester's payments (1M rows) for a few thousand IDs.
+        roster_source = (
+            f"(SELECT x.* FROM ({only_ids}) i JOIN LATERAL (SELECT * FROM {ROSTER} r0 "  # noqa: S608
+            "WHERE r0.id_number = i.id_number OFFSET 0) x ON TRUE OFFSET 0)"
+        )
+        disb_source = (
+            f"(SELECT x.* FROM ({only_ids}) i JOIN LATERAL (SELECT * FROM {DISB} d0 "  # noqa: S608
+            f"WHERE d0.id_number = i.id_number AND d0.semester_id = {int(semester.pk)} "
+            "OFFSET 0) x ON TRUE OFFSET 0)"
+        )
     f_materialized = "" if postgresql else " MATERIALIZED"
     f_name = "live" if stored else "f"
     # Names are not carried through the join (narrow rows keep the hash in memory); the
