@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "poverty",
     "subsidies",
     "dropout",
+    "matching",
     "inspections",
     "employment",
     "reports",
