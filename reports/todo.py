@@ -8,9 +8,9 @@ Two lists, chosen by permission, never by role name:
 - a unit's own work (returned 月报 and ledger entries with the reviewer's comment, open
   督办单, unread reminders, rejected uploads, payments still owed this semester, dropout
   cases whose follow-up is overdue, graduates with no employment guidance in 30 days,
-  this month's 月报 still to send);
+  rectification items awaiting the unit's answer, this month's 月报 still to send);
 - a city reviewer's queue (月报 已报 awaiting review, ledger entries awaiting review,
-  整改报告 awaiting 销号).
+  整改报告 awaiting 销号, rectification items answered awaiting 销号).
 A read-only user (the leader) may do none of these and gets an empty list.
 """
 
@@ -27,6 +27,9 @@ from django.utils.translation import gettext as _
 
 from dropout.models import DropoutCase
 from employment.models import Graduate
+from inspections import selectors as inspection_selectors
+from inspections.models import AWAITING_UNIT, ItemEvent, RectificationItem
+from inspections.models import Status as ItemStatus
 from subsidies import selectors as subsidy_selectors
 from tasks import selectors as task_selectors
 from tasks.imports import get_spec
@@ -76,6 +79,7 @@ def _acts_for_unit(user: Any) -> bool:
             "subsidies.add_disbursement",
             "dropout.add_casefollowup",
             "employment.add_guidancerecord",
+            "inspections.answer_rectificationitem",
         )
     )
 
@@ -119,6 +123,8 @@ def unit_items(user: Any, today: dt.date) -> list[TodoItem]:
         items += _case_items(user, today)
     if user.has_perm("employment.add_guidancerecord") and not user_scope(user).sees_all:
         items += _graduate_items(user, today)
+    if user.has_perm("inspections.answer_rectificationitem"):
+        items += _rectification_items(user, today)
     return items
 
 
@@ -341,6 +347,53 @@ def _graduate_items(user: Any, today: dt.date) -> list[TodoItem]:
     ]
 
 
+def _rectification_items(user: Any, today: dt.date) -> list[TodoItem]:
+    """Rectification items (明查暗访, 巡视反馈) awaiting the user's own unit's answer, by
+    due date; a returned one carries the city's reason."""
+    qs = (
+        RectificationItem.objects.for_user(user)
+        .filter(status__in=AWAITING_UNIT, unit_id__in=inspection_selectors.own_unit_ids(user))
+        .select_related("unit", "inspection", "feedback")
+        .order_by("due_on", "pk")
+    )
+    items = list(qs[:50])
+    reasons = {
+        e.item_id: e.comment
+        for e in ItemEvent.objects.filter(
+            item__in=[i for i in items if i.status == ItemStatus.RETURNED],
+            action=ItemEvent.Action.RETURNED,
+        ).order_by("at", "pk")
+    }
+    out = []
+    for item in items:
+        returned = item.status == ItemStatus.RETURNED
+        out.append(
+            TodoItem(
+                title=(
+                    _("整改事项被退回，请补充后重新报告：%(p)s")
+                    if returned
+                    else _("报告整改情况：%(p)s")
+                )
+                % {"p": item.short_problem},
+                detail=_("%(s)s · %(u)s · 退回意见：%(c)s")
+                % {
+                    "s": item.source_label,
+                    "u": item.unit.display_name,
+                    "c": reasons.get(item.pk) or _("（未填写）"),
+                }
+                if returned
+                else _("%(s)s · %(u)s · 整改要求：%(r)s")
+                % {"s": item.source_label, "u": item.unit.display_name, "r": item.requirement[:60]},
+                url=reverse("inspections:item", args=[item.pk]),
+                action=_("去报告"),
+                due_on=item.due_on,
+                overdue=item.due_on < today,
+                weight=1 if returned else 2,
+            )
+        )
+    return out
+
+
 # --- the city reviewer's queue ----------------------------------------------------------
 
 
@@ -400,6 +453,23 @@ def review_items(user: Any, today: dt.date) -> list[TodoItem]:
                     weight=3,
                 )
             )
+    if inspection_selectors.user_may_review(user):
+        for item in (
+            RectificationItem.objects.for_user(user)
+            .filter(status=ItemStatus.ANSWERED)
+            .select_related("unit", "inspection", "feedback")
+            .order_by("answered_at", "pk")[:50]
+        ):
+            items.append(
+                TodoItem(
+                    title=_("%(u)s已报告整改情况，待销号：%(p)s")
+                    % {"u": item.unit.display_name, "p": item.short_problem},
+                    detail=item.source_label,
+                    url=reverse("inspections:item", args=[item.pk]),
+                    action=_("去销号"),
+                    weight=3,
+                )
+            )
     return items
 
 
@@ -411,5 +481,6 @@ def acts(user: Any) -> bool:
             "reports.review_monthlysubmission",
             "tasks.review_ledgerentry",
             "reports.change_escalation",
+            "inspections.review_rectificationitem",
         )
     )
