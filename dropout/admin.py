@@ -61,8 +61,14 @@ def reveal_link(obj: Any) -> str:
     return format_html('<a href="{}?next={}">{}</a>', url, back, _("查看完整信息（需填写事由）"))
 
 
+@admin.display(description=_("全国学籍号"))
+def masked_student_number(obj: Any) -> str:
+    return mask_id_number(obj.student_number) if obj.student_number else ""
+
+
 MASKED = {
     "id_number": masked_id,
+    "student_number": masked_student_number,
     "name": masked_name,
     "guardian": masked_guardian,
     "phone": masked_phone,
@@ -119,8 +125,18 @@ class EnrolmentSnapshotAdmin(ReadOnlyAdmin):
 
 @admin.register(EnrolmentRecord)
 class EnrolmentRecordAdmin(ReadOnlyAdmin):
-    list_display = [masked_id, masked_name, "school", "county", "grade", "status", "as_of"]
-    list_filter = ["status", "county", "as_of"]
+    list_display = [
+        masked_id,
+        masked_name,
+        "school",
+        "county",
+        "stage",
+        "grade",
+        "boarding",
+        "status",
+        "as_of",
+    ]
+    list_filter = ["status", "stage", "boarding", "county", "as_of"]
     # Exact ID number (the index) or the school: a name search would scan millions of rows.
     search_fields = ["=id_number", "school__name"]
     list_select_related = ["school", "county"]

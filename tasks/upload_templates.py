@@ -11,7 +11,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .imports import ImportSpec
 
-ID_COLUMNS = {"身份证号"}
+#: Identifiers Excel would turn into numbers (rounded, leading zeros lost): text cells.
+ID_COLUMNS = {"身份证号", "全国学籍号", "学籍辅号", "学校标识码"}
 MAX_TEMPLATE_ROWS = 5000
 
 

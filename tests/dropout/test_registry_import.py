@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.urls import reverse
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from dropout.imports import ENROLMENT
 from dropout.models import EnrolmentRecord, EnrolmentSnapshot
@@ -269,3 +272,25 @@ def test_the_preview_masks_the_childs_personal_data(
         "住校",
         "在读",
     )
+
+
+def test_the_blank_template_has_the_registrys_columns_and_drop_downs(
+    client: Any, xuanzhou_staff: Any
+) -> None:
+    client.force_login(xuanzhou_staff)
+    response = client.get(reverse("tasks:upload_template", args=["enrolment"]))
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    for header in ("学校标识码", "全国学籍号", "就读方式", "学籍状态", "统计日期"):
+        assert header in headers
+    number = headers.index("全国学籍号") + 1
+    assert sheet.cell(row=2, column=number).number_format == "@"
+    options = book["选项"]
+    statuses = [
+        c.value for c in options[get_column_letter(headers.index("学籍状态") + 1)] if c.value
+    ]
+    assert statuses[:3] == ["在读", "休学", "退学"]
+    assert {"流失", "下落不明", "其他离校", "转学（转出）"} <= set(statuses)
+    attendance = [c.value for c in options[get_column_letter(headers.index("就读方式") + 1)]]
+    assert [v for v in attendance if v] == ["走读", "住校"]
