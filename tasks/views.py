@@ -72,9 +72,11 @@ def task_detail(request: HttpRequest, number: int) -> HttpResponse:
     units = [(state, ledger.get(state.unit.pk, [])) for state in row.units]
     # Only entries of a unit the user reports for can be corrected by the user.
     report_unit_ids = {u.pk for u in selectors.ledger_units_for(request.user, task)}
-    period_form = params.filter_form(request, IndicatorPeriodForm)
-    chosen = period_form.cleaned_data if period_form.is_bound else {}
     default_start, default_end = indicators.plan_months(day)
+    period_form = params.filter_form(
+        request, IndicatorPeriodForm, initial={"start": default_start, "end": default_end}
+    )
+    chosen = period_form.cleaned_data if period_form.is_bound else {}
     end = chosen.get("end") or default_end
     start = chosen.get("start") or (
         default_start if end == default_end else indicators.year_start(end)
