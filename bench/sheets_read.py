@@ -13,7 +13,6 @@ Needs no database.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import resource
@@ -85,10 +84,18 @@ def cpu_seconds() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    global ROWS, PATH
+    from bench._common import arguments
+
+    parser = arguments(__doc__)  # --quick / --scale, as every benchmark (python -m bench)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--before", help="a git revision to compare with, e.g. HEAD")
     options = parser.parse_args()
+    scale = 0.02 if options.quick else (options.scale or 1.0)
+    if scale != 1.0:
+        ROWS = max(100, int(ROWS * scale))
+        PATH = PATH.with_name(f"xc_bench_sheets_{ROWS}.xlsx")
+        options.runs = min(options.runs, 3)
 
     import django
 
@@ -127,6 +134,13 @@ def main() -> None:
             + " ".join(f"{t:.3f}" for t in spent)
             + f"]; CPU (this process and the reader) median {statistics.median(cpu[name]):.3f} s"
         )
+    from bench._common import figure
+
+    spent = times["now"]
+    figure(
+        f"read_table 读取 {ROWS:,} 行×7列 .xlsx（{options.runs} 次最佳）", f"{min(spent):.3f} 秒"
+    )
+    figure(f"read_table 读取 {ROWS:,} 行×7列 .xlsx（中位）", f"{statistics.median(spent):.3f} 秒")
 
 
 if __name__ == "__main__":
