@@ -17,6 +17,8 @@ from collections.abc import Iterator
 
 from django.utils import timezone
 
+from reports.periods import month_label
+from reports.texts import task_short_name
 from tasks import clock
 from xc_fupin.lib.export import xlsx_bytes
 
@@ -44,11 +46,12 @@ def _clean(name: str, limit: int = 60) -> str:
 
 
 def _folder(record: Record) -> str:
-    task = (
-        f"任务{record.task.number:02d} {record.task_label.split(' ', 1)[1]}"
-        if record.task
-        else "综合"
-    )
+    if len(record.task_numbers) > 1:
+        task = record.task_label
+    elif record.task:
+        task = f"任务{record.task.number:02d} {task_short_name(record.task)}"
+    else:
+        task = "综合"
     return "/".join(_clean(p) for p in (record.category, task, record.unit_label))
 
 
@@ -77,13 +80,12 @@ def toc_rows(archive: Archive) -> Iterator[list[object]]:
     for gap in archive.gaps:
         for m in gap.months:
             n += 1
-            task = Record(Category.MISSING, gap.task, gap.unit, m, "", "")
             yield [
                 n,
                 Category.MISSING,
-                task.task_label,
-                task.unit_label,
-                task.month,
+                gap.task_label,
+                gap.unit.display_name,
+                month_label(m),
                 "该月没有台账记录",
                 "未填报",
                 "",

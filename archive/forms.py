@@ -10,7 +10,11 @@ from reports.periods import parse_month
 from tasks.forms import FastSelect
 from tasks.models import Task
 
-MONTH = forms.TextInput(attrs={"type": "month", "placeholder": "2019-05"})
+# A text box rather than <input type="month">: that one shows the browser's language
+# ("May 2019" in an English Chromium), and 2019-05 is what the bureau's sheets write.
+MONTH = forms.TextInput(
+    attrs={"placeholder": "2019-05", "pattern": r"\d{4}-\d{1,2}", "inputmode": "numeric", "size": 8}
+)
 
 
 class MonthField(forms.CharField):

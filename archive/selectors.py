@@ -81,6 +81,8 @@ class Record:
     files: list[ArchiveFile] = field(default_factory=list)
     #: The full text (a ledger entry's narrative) for the table of contents' second sheet.
     detail: str = ""
+    #: The tasks a record serves when it is more than one (an upload kind: 任务3、5、7).
+    task_numbers: tuple[int, ...] = ()
 
     @property
     def month(self) -> str:
@@ -88,6 +90,8 @@ class Record:
 
     @property
     def task_label(self) -> str:
+        if len(self.task_numbers) > 1:
+            return "任务" + "、".join(str(n) for n in self.task_numbers)
         return f"任务{self.task.number} {task_short_name(self.task)}" if self.task else "—"
 
     @property
@@ -102,6 +106,10 @@ class Gap:
     task: Task
     unit: Unit
     months: list[dt.date]
+
+    @property
+    def task_label(self) -> str:
+        return f"任务{self.task.number} {task_short_name(self.task)}"
 
     @property
     def month_words(self) -> str:
@@ -260,11 +268,12 @@ def _uploads(
             title = str(get_spec(u.kind).title)
         except LookupError:
             title = "上传表格"
-        first = task.number if task else UPLOAD_TASKS[u.kind][0]
+        numbers = (task.number,) if task else UPLOAD_TASKS[u.kind]
         records.append(
             Record(
                 category=Category.UPLOAD,
-                task=tasks_by_number.get(first),
+                task=tasks_by_number.get(numbers[0]),
+                task_numbers=numbers,
                 unit=u.unit,
                 period=period,
                 text=f"{title}：{u.original_name}（{u.rows_total}行）",
@@ -428,6 +437,10 @@ def _gaps(
     return gaps
 
 
+def _task(number: int, chosen: Task | None) -> Task | None:
+    return chosen or Task.objects.filter(number=number).order_by("-group__plan__year").first()
+
+
 def _short(text: str, n: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[:n] + "…"
@@ -450,9 +463,9 @@ def archive_for(
     records += _indicators(user, task, unit, start, end)
     records += _uploads(user, task, unit, start, end)
     if task is None or task.number == SUBMISSION_TASK:
-        records += _submissions(user, unit, start, end, task)
+        records += _submissions(user, unit, start, end, _task(SUBMISSION_TASK, task))
     if task is None or task.number == REPORT_TASK:
-        records += _reports(user, start, end, task)
+        records += _reports(user, start, end, _task(REPORT_TASK, task))
     if task is None or task.number in (INSPECTION_TASK, FEEDBACK_TASK):
         records += _items(user, task, unit, start, end)
     return Archive(
