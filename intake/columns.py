@@ -791,11 +791,10 @@ class TaskParser(Parser):
     blank = gettext_lazy("任务序号为空")
 
     def bind(self, ctx: Any) -> Clean:
-        plan = Task.objects.order_by("-group__plan__year").values_list("group__plan_id", flat=True)
-        plan_id = plan.first()
+        latest = Task.objects.order_by("-group__plan__year").values_list("group__plan", flat=True)
         tasks = {
             number: TaskRef(pk, number)
-            for pk, number in Task.objects.filter(group__plan_id=plan_id).values_list(
+            for pk, number in Task.objects.filter(group__plan__in=latest[:1]).values_list(
                 "pk", "number"
             )
         }

@@ -72,7 +72,7 @@ def _rows(rng: random.Random, sender: Unit, month: dt.date) -> list[list[Any]]:
     units = {u.pk: u for u in Unit.objects.filter(pk=sender.pk)}
     if sender.county_id:
         units.update({u.pk: u for u in Unit.objects.filter(county=sender.county_id)})
-    rows = []
+    rows: list[list[Any]] = []
     for resp in (
         Responsibility.objects.filter(unit__in=units, task__indicators__is_active=True)
         .select_related("task", "unit")

@@ -525,7 +525,7 @@ def rectification_words(totals: dict[str, Any]) -> str:
 
 
 #: The indicator table of the documents: task, indicator, the period, since January (mm).
-_INDICATOR_WIDTHS = [46, 50, 30, 30]
+_INDICATOR_WIDTHS: list[float] = [46, 50, 30, 30]
 
 
 def _indicator_table(doc: Any, indicators: list[dict[str, Any]], period: str) -> None:

@@ -194,7 +194,7 @@ def task_table(task: Task, *, units: Sequence[Unit], start: dt.date, end: dt.dat
     unit_rows = [(u, [totals.get((i.pk, u.pk)) for i in indicators]) for u in units]
     total_row: list[Decimal | None] = []
     for n, _i in enumerate(indicators):
-        got = [r[n] for _u, r in unit_rows if r[n] is not None]
+        got = [v for _u, r in unit_rows if (v := r[n]) is not None]
         total_row.append(sum(got, Decimal(0)) if got else None)
     months: dict[dt.date, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for indicator_id, _unit, period, value in rows:
