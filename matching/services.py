@@ -175,6 +175,13 @@ def _history_sql(model: type[models.Model], source: str, op_column: str) -> tupl
     return sql, params
 
 
+def _analyze(cursor: Any, table: str) -> None:
+    # Temporary tables get no statistics of their own (autovacuum never sees them): without
+    # them the planner guesses a few rows and loops where it should hash.
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {table}")
+
+
 # --- the run ----------------------------------------------------------------------------
 
 
@@ -212,7 +219,15 @@ def _single_stage_schools() -> list[tuple[int, str]]:
     ]
 
 
-def _match_table(cursor: Any, poverty_ids: list[int], registry_ids: list[int]) -> None:
+#: Members out of school born this many years before the semester are adults the K-12
+#: registry cannot hold: left out before the join (seven in ten members), which keeps the
+#: join's hash small.
+ADULT_YEARS = 30
+
+
+def _match_table(
+    cursor: Any, poverty_ids: list[int], registry_ids: list[int], born_after: int
+) -> None:
     stated, stated_params = _case("mm.school_status", SCHOOL_STATUS_STAGE)
     schools = _single_stage_schools()
     if schools:
@@ -225,6 +240,27 @@ def _match_table(cursor: Any, poverty_ids: list[int], registry_ids: list[int]) -
     registry = [str(s) for s in REGISTRY_STAGES]
     apart = [str(s) for s in APART_STAGES]
     true, false = "TRUE", "FALSE"
+    columns = "e.id, e.school_id, e.county_id, e.grade, e.stage, e.boarding, e.status, e.as_of"
+    g_id = "substr(e.student_number, 2, 18)"
+    if connection.vendor == "postgresql":
+        # One pass over the registry: each record under its ID and, when its G number holds
+        # another ID, under that one too.
+        registry_sql = f"""
+  SELECT k.person, {columns}
+  FROM {RECORDS} e
+  CROSS JOIN LATERAL (VALUES (e.id_number),
+    (CASE WHEN e.student_number LIKE 'G%%' AND {g_id} <> e.id_number THEN {g_id} END)) k(person)
+  WHERE e.snapshot_id IN ({_marks(registry_ids)}) AND k.person IS NOT NULL"""  # noqa: S608
+        registry_params = list(registry_ids)
+    else:
+        registry_sql = f"""
+  SELECT e.id_number AS person, {columns}
+  FROM {RECORDS} e WHERE e.snapshot_id IN ({_marks(registry_ids)})
+  UNION ALL
+  SELECT {g_id}, {columns}
+  FROM {RECORDS} e WHERE e.snapshot_id IN ({_marks(registry_ids)})
+    AND e.student_number LIKE 'G%%' AND {g_id} <> e.id_number"""  # noqa: S608
+        registry_params = [*registry_ids, *registry_ids]
     cursor.execute("DROP TABLE IF EXISTS xc_match")
     # One pass: members (policy statuses) LEFT JOIN every record naming them, by ID or by the
     # ID inside a G number; members with no record and no school are dropped before the
@@ -232,15 +268,7 @@ def _match_table(cursor: Any, poverty_ids: list[int], registry_ids: list[int]) -
     sql = f"""
 CREATE TEMP TABLE xc_match AS
 WITH ss(school_id, stage) AS ({single}),
-reg AS (
-  SELECT e.id_number AS person, e.id, e.school_id, e.county_id, e.grade, e.stage,
-         e.boarding, e.status, e.as_of
-  FROM {RECORDS} e WHERE e.snapshot_id IN ({_marks(registry_ids)})
-  UNION ALL
-  SELECT substr(e.student_number, 2, 18), e.id, e.school_id, e.county_id, e.grade, e.stage,
-         e.boarding, e.status, e.as_of
-  FROM {RECORDS} e WHERE e.snapshot_id IN ({_marks(registry_ids)})
-    AND e.student_number LIKE 'G%%' AND substr(e.student_number, 2, 18) <> e.id_number
+reg AS ({registry_sql}
 ),
 j AS (
   SELECT mm.id_number, mm.name, mm.county_id AS member_county_id, mm.township, mm.village,
@@ -259,6 +287,7 @@ j AS (
   LEFT JOIN ss ON ss.school_id = r.school_id
   WHERE mm.snapshot_id IN ({_marks(poverty_ids)})
     AND mm.poverty_status IN ({_marks(policy)})
+    AND (mm.school_status NOT IN ('非在校生', '学龄前儿童') OR substr(mm.id_number, 7, 4) >= %s)
     AND (r.id IS NOT NULL OR mm.school_status NOT IN ('非在校生', '学龄前儿童'))
 )
 SELECT j.*,
@@ -272,20 +301,18 @@ FROM j WHERE pick = 1
 """  # noqa: S608 - only placeholders and table names from models
     params = [
         *single_params,
-        *registry_ids,
-        *registry_ids,
+        *registry_params,
         *stated_params,
         *in_school,
         *in_school,
         *poverty_ids,
         *policy,
+        str(born_after),
         *registry,
         *apart,
     ]
     cursor.execute(sql, params)
-    if connection.vendor == "postgresql":
-        cursor.execute("CREATE INDEX ON xc_match (id_number)")
-        cursor.execute("ANALYZE xc_match")
+    _analyze(cursor, "xc_match")
 
 
 def _write_roster(
@@ -313,6 +340,7 @@ WHERE r.is_active AND r.snapshot_id IN ({match_batches})
 """,  # noqa: S608
         [MATCH_SOURCE, *county_ids],
     )
+    _analyze(cursor, "xc_rc")
     cursor.execute("SELECT op, count(*) FROM xc_rc GROUP BY op")
     ops = dict(cursor.fetchall())
     if not ops:
@@ -404,6 +432,8 @@ WHERE f.semester_id = %s AND f.county_id IN ({_marks(county_ids)})
 """,  # noqa: S608
         [semester_id, semester_id, *county_ids],
     )
+    _analyze(cursor, "xc_f")
+    _analyze(cursor, "xc_fc")
     cursor.execute("SELECT count(*) FROM xc_fc")
     (total,) = cursor.fetchone()
     if not total:
@@ -468,8 +498,12 @@ def roster_match(
         poverty_ids, registry_ids, outcome.poverty_dates = _snapshots(semester, counties)
         now = clock.now()
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The join, the ranking and the writes hash and sort millions of rows: give
+                # this transaction the memory to do it in RAM rather than in temp files.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
             report(_("比对扶贫与学籍数据"), 1, STEPS)
-            _match_table(cursor, poverty_ids, registry_ids)
+            _match_table(cursor, poverty_ids, registry_ids, semester.year - ADULT_YEARS)
             cursor.execute(
                 "SELECT "
                 "SUM(CASE WHEN on_roster THEN 1 ELSE 0 END), "
