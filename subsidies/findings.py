@@ -56,6 +56,11 @@ def is_built(semester: Semester) -> bool:
     return enabled() and FindingsBuilt.objects.filter(semester_id=semester.pk).exists()
 
 
+def dirty() -> bool:
+    """Whether some IDs changed since their findings were stored (not folded in yet)."""
+    return enabled() and FindingsDirty.objects.exists()
+
+
 def stored_sql(semester: Semester, rules: Any) -> tuple[str, list[Any]]:
     """The CTEs up to `f` for a built semester: its stored findings of IDs not changed
     since, and the changed IDs' findings computed live."""

@@ -589,6 +589,8 @@ SELECT county_id, stage, COUNT(*) AS students,
        SUM(CASE WHEN owed > 0 AND paid = owed THEN 1 ELSE 0 END) AS complete_students,
        SUM(owed), SUM(paid), SUM(top_paid), SUM(late)
 FROM per_student GROUP BY county_id, stage"""  # noqa: S608 - only placeholders and constant table names
+    if findings.is_built(semester) and not findings.dirty():
+        sql, params = _stored_figures_sql(semester, rules, scope, county_id, city_schools)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         records = cursor.fetchall()
@@ -631,6 +633,63 @@ FROM per_student GROUP BY county_id, stage"""  # noqa: S608 - only placeholders 
         get(row["student__county_id"]).informed += row["n"]
 
     return _with_total(list(figures.values()))
+
+
+def _stored_figures_sql(
+    semester: Semester,
+    rules: Sequence[Rule],
+    scope: Scope,
+    county_id: int | None,
+    city_schools: bool,
+) -> tuple[str, list[Any]]:
+    """The same records as _semester_figures' single pass, from the roster alone (how many
+    students, and items owed, by stage and boarding) and the stored findings of owed items
+    (subsidies/findings.py): an owed item not missing is paid; paid and not below the
+    highest tier is paid at the top. No join of the roster to the payments."""
+    counts: dict[tuple[str, bool], int] = {}
+    for r in rules:
+        counts[(r.stage, r.boarding)] = counts.get((r.stage, r.boarding), 0) + 1
+    params: list[Any] = []
+    for (stage, boarding), n in counts.items():
+        params += [stage, boarding, n]
+    owed_rows = ", ".join(["(%s, %s, %s)"] * len(counts)) or "('', FALSE, 0)"
+
+    def where(county: str, school: str) -> tuple[str, list[Any]]:
+        sql, p = _scope_sql(scope, county, school)
+        if county_id is not None:
+            sql += f" AND {county} = %s"
+            p.append(county_id)
+        if city_schools:
+            sql += f" AND {county} IS NULL"
+        return sql, p
+
+    roster_where, p = where("r.county_id", "r.school_id")
+    params += p
+    found_where, p = where("s.county_id", "s.school_id")
+    params += [semester.pk, *p]
+    sql = f"""
+WITH owed(stage, boarding, n) AS (VALUES {owed_rows}),
+r AS (
+  SELECT r.county_id, r.stage, COUNT(*) AS students,
+         SUM(CASE WHEN o.n > 0 THEN 1 ELSE 0 END) AS owed_students,
+         SUM(COALESCE(o.n, 0)) AS owed_pairs
+  FROM {ROSTER} r LEFT JOIN owed o ON o.stage = r.stage AND o.boarding = r.boarding
+  WHERE r.is_active{roster_where}
+  GROUP BY r.county_id, r.stage
+),
+s AS (
+  SELECT s.county_id, s.stage, SUM(s.missing) AS missing, SUM(s.below) AS below,
+         SUM(s.late) AS late, COUNT(DISTINCT CASE WHEN s.missing = 1 THEN s.id_number END) AS incomplete
+  FROM {findings.FINDINGS} s
+  WHERE s.semester_id = %s AND s.owed = 1{found_where}
+  GROUP BY s.county_id, s.stage
+)
+SELECT r.county_id, r.stage, r.students, r.owed_students,
+       r.owed_students - COALESCE(s.incomplete, 0),
+       r.owed_pairs, r.owed_pairs - COALESCE(s.missing, 0),
+       r.owed_pairs - COALESCE(s.missing, 0) - COALESCE(s.below, 0), COALESCE(s.late, 0)
+FROM r LEFT JOIN s ON s.county_id IS NOT DISTINCT FROM r.county_id AND s.stage = r.stage"""  # noqa: S608 - placeholders and constant table names only
+    return sql, params
 
 
 def _with_total(parts: list[CountyFigures]) -> list[CountyFigures]:

@@ -252,3 +252,42 @@ def test_payments_off_the_roster_stay_apart_after_their_student_joins_the_roster
     report = selectors._omission_check(semester=spring, scope=EVERYTHING, kind="offroster")
     assert report.rows == []
     assert stored_rows(spring) == recomputed(spring)
+
+
+def figures_same(semester: Any, scopes: list[Scope]) -> None:
+    """The semester's four promises from the stored findings equal the single pass."""
+    assert findings.is_built(semester) and not findings.dirty()
+    for scope in scopes:
+        for kwargs in ({}, {"city_schools": True}):
+            stored = selectors._semester_figures(semester=semester, scope=scope, **kwargs)
+            built = list(FindingsBuilt.objects.all())
+            FindingsBuilt.objects.all().delete()
+            try:
+                single = selectors._semester_figures(semester=semester, scope=scope, **kwargs)
+            finally:
+                FindingsBuilt.objects.bulk_create(built)
+            assert [vars(f) for f in stored] == [vars(f) for f in single], (scope, kwargs)
+
+
+def test_the_semester_figures_from_stored_findings_equal_the_single_pass(
+    world: Any, spring: Any, fall: Any, xuanzhou_school: Any, langxi_school: Any
+) -> None:
+    scopes = [
+        EVERYTHING,
+        Scope(county_id=xuanzhou_school.county_id),
+        Scope(county_id=langxi_school.county_id),
+        Scope(unit_ids=frozenset({xuanzhou_school.pk})),
+    ]
+    total = selectors._semester_figures(semester=spring, scope=EVERYTHING)[-1]
+    assert total.owed_students > total.complete_students > 0  # the fixture has both
+    assert total.paid_pairs > total.top_pairs and total.late_payments
+    figures_same(spring, scopes)
+    figures_same(fall, scopes[:2])
+    # After a correction and a roster change, still the same.
+    c = Disbursement.objects.get(id_number=world["c"].id_number)
+    c.amount = 500
+    c.save()
+    d = RosterStudent.objects.get(pk=world["d"].pk)
+    d.is_active = False
+    d.save()
+    figures_same(spring, scopes)
