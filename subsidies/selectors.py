@@ -9,6 +9,7 @@ county and the first page come out of the same materialised result.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +26,8 @@ from tasks.scoping import EVERYTHING, Scope
 from . import findings
 from .lookups import Rule, semester_rules
 from .models import Disbursement, Notice, Semester, SubsidyItem
+
+logger = logging.getLogger(__name__)
 
 KINDS: dict[str, Any] = {
     "missing": _("遗漏"),
@@ -980,11 +983,24 @@ def follow_import(changed: set[str]) -> None:
     if not changed:
         return
     figures.parts_changed("subsidies", changed)
-    transaction.on_commit(lambda: figures_follow(changed))
+
+    def follow() -> None:
+        # After the commit: a failure here must not make the applied import look failed;
+        # the pages then compute the stale figures on their first visit instead.
+        try:
+            figures_follow(changed)
+        except Exception:
+            logger.exception("figures_follow failed after an import")
+
+    transaction.on_commit(follow)
 
 
 def figures_warm() -> None:
-    """Recompute what dashboards open with: every semester, city-wide and per county."""
+    """Recompute what dashboards open with: every semester, city-wide and per county.
+    First the stored findings: any semester not built (after a change of the rules) is
+    built, and IDs changed behind the imports' back are folded in."""
+    findings.build_missing()
+    findings.refresh()
     scopes = [EVERYTHING] + [
         Scope(county_id=pk) for pk in County.objects.values_list("pk", flat=True)
     ]
