@@ -75,7 +75,55 @@ RECEIVED = dt.datetime(2019, 6, 3, 9, tzinfo=TZ)  # when the May registries came
 
 
 def _grade(school: Unit, primary: Unit) -> str:
-    return "五年级" if school == primary else "初二"
+    return "五年级" if school == primary else "八年级"
+
+
+#: The national registry's export (全国中小学生学籍信息管理系统), as counties download it,
+#: with the 统计日期 column a county adds when it uploads without a date field.
+REGISTRY_HEADERS = (
+    "学校标识码",
+    "学校名称",
+    "姓名",
+    "性别",
+    "出生日期",
+    "身份证件类型",
+    "身份证件号",
+    "全国学籍号",
+    "年级",
+    "班级",
+    "入学年月",
+    "就读方式",
+    "是否留守儿童",
+    "残疾人类型",
+    "学籍状态",
+    "统计日期",
+)
+
+
+def _registry_row(
+    school: Unit, id_number: str, name: str, status: str, grade: str, i: int
+) -> tuple[Any, ...]:
+    """One child as the registry exports it. Two in five board (住校), one in six is
+    left behind; the child's G number is G + the ID."""
+    entry = 2014 if grade == "五年级" else 2017
+    return (
+        school.school_code,
+        school.name,
+        name,
+        "男" if int(id_number[16]) % 2 else "女",
+        id_number[6:14],
+        "居民身份证",
+        id_number,
+        "G" + id_number,
+        grade,
+        f"{1 + i % 3}班",
+        f"{entry}09",
+        "住校" if i % 5 in (1, 3) else "走读",
+        "单亲留守儿童" if i % 6 == 5 else "非留守儿童",
+        "无残疾",
+        status,
+        AS_OF,
+    )
 
 
 def enrolment_rows(unit: Unit, as_of: dt.date) -> list[tuple[Any, ...]]:
@@ -141,9 +189,9 @@ def _registries(county: County, k: int, roster_snapshot: RosterSnapshot) -> int:
             elif i == SUSPECTED:
                 status = "疑似辍学"
             shown = name if i != RENAMED else name[0] + "晓" + name[-1]
-            records.append((school, id_number, shown, status))
+            records.append((school, id_number, shown, status, i))
             if i == DOUBLE:
-                records.append((second, id_number, name, "在读"))
+                records.append((second, id_number, name, "在读", i))
         if i in (MISSING_POOR, MARKED_POOR) or i % 9 == 8:
             roster.append(
                 RosterStudent(
@@ -176,10 +224,10 @@ def _registries(county: County, k: int, roster_snapshot: RosterSnapshot) -> int:
         period=AS_OF.replace(day=1),
         name=f"{bureau.display_name}{AS_OF.month}月学籍.xlsx",
         content=sheet(
-            ENROLMENT_HEADERS,
+            REGISTRY_HEADERS,
             [
-                (id_number, name, school.name, _grade(school, primary), status, AS_OF)
-                for school, id_number, name, status in records
+                _registry_row(school, id_number, name, status, _grade(school, primary), i)
+                for school, id_number, name, status, i in records
             ],
         ),
         at=clock.now(),
