@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("subsidies/", include("subsidies.urls")),
     path("dropout/", include("dropout.urls")),
+    path("matching/", include("matching.urls")),
     path("reports/", include("reports.urls")),
     path("inspections/", include("inspections.urls")),
     path("archive/", include("archive.urls")),
