@@ -19,13 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inspections.models import FEEDBACK_TASK, INSPECTION_TASK, RectificationItem
+from intake.base import get_spec
+from intake.models import Upload
 from reports.models import MonthlySubmission, Report
 from reports.periods import month_label, month_start, next_month, quarter_start
 from reports.selectors import first_reporting_month, submission_due
 from reports.texts import task_short_name
 from tasks import indicators as task_indicators
-from tasks.imports import get_spec
-from tasks.models import IndicatorValue, LedgerEntry, Responsibility, Task, Unit, Upload
+from tasks.models import IndicatorValue, LedgerEntry, Responsibility, Task, Unit
 
 #: The plan tasks each upload kind is evidence for (an upload names no task of its own).
 #: A kind not listed here (user accounts) is not archive material.
@@ -278,9 +279,9 @@ def _uploads(
                 period=period,
                 text=f"{title}：{u.original_name}（{u.rows_total}行）",
                 status=u.get_state_display(),
-                url=reverse("tasks:upload", args=[u.pk]),
+                url=reverse("intake:upload", args=[u.pk]),
                 files=[
-                    ArchiveFile(u.file, u.original_name, reverse("tasks:upload_file", args=[u.pk]))
+                    ArchiveFile(u.file, u.original_name, reverse("intake:upload_file", args=[u.pk]))
                 ],
             )
         )

@@ -52,10 +52,10 @@ def main() -> None:
     from openpyxl import Workbook
 
     from bench import subsidies_omissions as data
+    from intake.base import ImportContext
     from subsidies import findings, selectors
     from subsidies.imports import DisbursementsSpec
     from subsidies.models import Disbursement, Semester, SubsidyItem
-    from tasks.imports import ImportContext
     from tasks.models import County, RosterStudent, Unit
     from tasks.scoping import EVERYTHING, Scope
     from xc_fupin.lib.sheets import read_table

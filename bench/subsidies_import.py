@@ -64,12 +64,12 @@ def main() -> None:
     from openpyxl import Workbook, load_workbook
     from tablib import Dataset
 
+    from intake.base import ImportContext
     from subsidies.imports import DisbursementsSpec
     from subsidies.lookups import semester_rules
     from subsidies.models import Disbursement, Semester, SubsidyItem
     from subsidies.resources import PlainDisbursementResource
     from subsidies.services import standards_load
-    from tasks.imports import ImportContext
     from tasks.models import County, RosterSnapshot, RosterStudent, School, Unit
     from tasks.scoping import EVERYTHING
     from tasks.services import plan_load

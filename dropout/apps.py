@@ -9,7 +9,7 @@ class DropoutConfig(AppConfig):
     verbose_name = _("控辍保学")
 
     def ready(self) -> None:
-        from tasks.imports import register
+        from intake.base import register
 
         from .imports import ENROLMENT, HOUSEHOLD
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.db import transaction
 
+from intake.replay import demo_upload
 from tasks import audit, clock
-from tasks.demo import demo_upload, sheet
+from tasks.demo import sheet
 from tasks.models import County, RosterSnapshot, RosterStudent, Stage, Unit, User
 from xc_fupin.lib.idnumber import make_id_number
 

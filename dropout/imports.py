@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
 
+from intake.base import ImportContext, ValidationResult
 from intake.columns import (
     DATE_ALIASES,
     ID_ALIASES,
@@ -42,7 +43,6 @@ from intake.columns import (
 from intake.specs import DeclarativeSpec, FirstSeen, Row
 from intake.writer import bulk_write
 from tasks.clock import today
-from tasks.imports import ImportContext, ValidationResult
 from tasks.models import County
 from xc_fupin.lib.dates import DateParseError, parse_date
 from xc_fupin.lib.idnumber import mask_id_number, mask_name

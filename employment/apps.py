@@ -9,7 +9,7 @@ class EmploymentConfig(AppConfig):
     verbose_name = _("就业台账")
 
     def ready(self) -> None:
-        from tasks.imports import register
+        from intake.base import register
 
         from .imports import GRADUATES
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from intake.replay import demo_upload
 from tasks import clock
-from tasks.demo import demo_upload, sheet
+from tasks.demo import sheet
 from tasks.models import County, Unit, User
 from xc_fupin.lib.idnumber import make_id_number
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
 
+from intake.base import ImportContext, ValidationResult
 from intake.columns import (
     ID_ALIASES,
     NAME_ALIASES,
@@ -31,7 +32,6 @@ from intake.columns import (
 from intake.specs import DeclarativeSpec, FirstSeen, Row
 from intake.writer import bulk_write
 from tasks import clock
-from tasks.imports import ImportContext, ValidationResult
 from tasks.models import CountyCode, RosterStudent
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
 from xc_fupin.lib.money import format_money

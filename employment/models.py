@@ -20,8 +20,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from intake.models import Upload
 from tasks import audit, clock
-from tasks.models import County, Unit, Upload
+from tasks.models import County, Unit
 from tasks.scoping import ScopedQuerySet
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
 

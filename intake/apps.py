@@ -12,9 +12,11 @@ class IntakeConfig(AppConfig):
     verbose_name = "数据导入"
 
     def ready(self) -> None:
-        from tasks.imports import register
+        from .base import register
 
-        # The indicator sheet writes tasks' own data (tasks cannot import intake).
+        # The sheets of tasks' own data (tasks cannot import intake).
         from .indicators import INDICATORS
+        from .users import USERS
 
+        register(USERS)
         register(INDICATORS)

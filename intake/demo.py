@@ -1,6 +1,6 @@
 """Demo indicator sheets: each county, the 市直学校 coordinator and 计财科 send the values of
 their tasks' indicators for April (early May) and May (early June) as a real .xlsx
-through the upload pipeline (`tasks.demo.demo_upload`), so the task pages, the May
+through the upload pipeline (`intake.replay.demo_upload`), so the task pages, the May
 review and the second-quarter circular have totals to show. Nothing is dated after the
 demo day (2019-06-16). Safe to re-run: an upload already made is not made again.
 """
@@ -12,7 +12,8 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from tasks.demo import demo_upload, sheet
+from intake.replay import demo_upload
+from tasks.demo import sheet
 from tasks.models import Indicator, Responsibility, Unit, User
 
 from .indicators import INDICATORS

@@ -21,11 +21,11 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext as _
 
 from tasks import clock
-from tasks.imports import ImportContext, ValidationResult
 from tasks.indicators import quantity
 from tasks.models import Indicator, IndicatorValue, Responsibility
 from tasks.scoping import Scope
 
+from .base import ImportContext, ValidationResult
 from .columns import Column, Month, Quantity, TaskParser, Text, UnitParser, compact
 from .specs import DeclarativeSpec, FirstSeen, Row
 from .writer import bulk_write

@@ -1,6 +1,6 @@
 """Declarative import specs: the framework reads the columns, a spec keeps its own rules.
 
-`DeclarativeSpec.validate` binds every column of the file (tasks.imports' contract:
+`DeclarativeSpec.validate` binds every column of the file (intake.base's contract:
 never writes, collects every error with row and column), parses each cell with its
 column's parser (each distinct value once), and hands each row to the spec:
 
@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
 
-from tasks.imports import ImportContext, ImportSpec, ValidationResult
 from xc_fupin.lib.sheets import Table
 
+from .base import ImportContext, ImportSpec, ValidationResult
 from .columns import BoundColumn, Column
 
 PROGRESS_EVERY = 5000

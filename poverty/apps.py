@@ -16,7 +16,7 @@ class PovertyConfig(AppConfig):
     verbose_name = _("扶贫建档立卡")
 
     def ready(self) -> None:
-        from tasks.imports import register
+        from intake.base import register
 
         from .imports import POVERTY
 

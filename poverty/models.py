@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from intake.models import Upload
 from tasks import audit, clock
-from tasks.models import County, Stage, Upload
+from tasks.models import County, Stage
 from tasks.scoping import Scope, ScopedQuerySet
 from xc_fupin.lib.idnumber import mask_id_number
 

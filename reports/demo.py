@@ -16,11 +16,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from dropout.demo import ENROLMENT_HEADERS, enrolment_rows
+from intake.models import Upload
+from intake.replay import demo_upload
 from subsidies.demo import HEADERS as PAYMENT_HEADERS
 from subsidies.demo import payment_rows
 from tasks import clock
-from tasks.demo import demo_upload, sheet
-from tasks.models import Unit, Upload, User
+from tasks.demo import sheet
+from tasks.models import Unit, User
 
 from . import build, services
 from .models import MonthlySubmission, Report, ReportingUnit

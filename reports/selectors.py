@@ -12,7 +12,8 @@ from typing import Any
 from django.db.models import Min, QuerySet, Sum
 from django.utils import timezone
 
-from tasks.models import Deadline, Plan, Unit, Upload
+from intake.models import Upload
+from tasks.models import Deadline, Plan, Unit
 from tasks.scoping import Scope, unit_scope, user_scope
 
 from .models import (
@@ -31,7 +32,7 @@ KIND_TITLES = {"disbursements": "资助发放明细", "enrolment": "学籍（控
 
 def kind_title(kind: str) -> str:
     try:
-        from tasks.imports import get_spec
+        from intake.base import get_spec
 
         return get_spec(kind).title
     except Exception:  # an unregistered kind still gets a readable name

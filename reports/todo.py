@@ -30,10 +30,10 @@ from employment.models import Graduate
 from inspections import selectors as inspection_selectors
 from inspections.models import AWAITING_UNIT, ItemEvent, RectificationItem
 from inspections.models import Status as ItemStatus
+from intake.base import get_spec
+from intake.models import Upload
 from subsidies import selectors as subsidy_selectors
 from tasks import selectors as task_selectors
-from tasks.imports import get_spec
-from tasks.models import Upload
 from tasks.scoping import user_scope
 
 from .models import CorrectionReport, Escalation, MonthlySubmission, Reminder
@@ -282,7 +282,7 @@ def _upload_items(user: Any, today: dt.date) -> list[TodoItem]:
                 detail=_("%(f)s：%(n)s行有误") % {"f": up.original_name, "n": up.rows_rejected}
                 if up.rows_rejected
                 else up.original_name,
-                url=reverse("tasks:upload", args=[up.pk]),
+                url=reverse("intake:upload", args=[up.pk]),
                 action=_("查看错误"),
                 overdue=False,
                 weight=4,

@@ -9,7 +9,7 @@ class SubsidiesConfig(AppConfig):
     verbose_name = _("学生资助")
 
     def ready(self) -> None:
-        from tasks.imports import register
+        from intake.base import register
 
         from .imports import SPECS
 

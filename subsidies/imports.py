@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from intake.base import ImportContext, ValidationResult
 from intake.columns import (
     ID_ALIASES,
     NAME_ALIASES,
@@ -41,7 +42,6 @@ from intake.writer import bulk_write, chunks
 from tasks import audit, clock
 from tasks.clock import today
 from tasks.figures import SELF_REPORTED
-from tasks.imports import ImportContext, ValidationResult
 from tasks.models import RosterSnapshot, RosterStudent, School, Unit
 from tasks.scoping import Scope
 from xc_fupin.lib.idnumber import (

@@ -16,8 +16,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
+from intake.models import Upload
 from tasks import audit, clock
-from tasks.models import County, Deadline, RosterStudent, Stage, Unit, Upload
+from tasks.models import County, Deadline, RosterStudent, Stage, Unit
 from tasks.scoping import ScopedQuerySet
 from xc_fupin.lib.idnumber import mask_id_number
 

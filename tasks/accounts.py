@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from xc_fupin.lib.export import write_xlsx
 
-from .models import Upload, User
+from .models import User
 
 # No 0/O, 1/l/I: the password is read off a sheet and typed once.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
@@ -33,14 +33,14 @@ def random_password() -> str:
     return "".join(secrets.choice(_ALPHABET) for _i in range(PASSWORD_LENGTH))
 
 
-def account_passwords_issue(*, upload: Upload) -> list[tuple[str, str]]:
-    """Give every account `upload` created that has no password yet a random one-time
+def account_passwords_issue(*, upload_id: int) -> list[tuple[str, str]]:
+    """Give every account the upload `upload_id` created that has no password yet a random one-time
     password. Returns (user name, password) pairs, the only place the passwords exist.
 
     Each password is claimed with a conditional update on the unusable one, so running
     this twice, even at once, issues each password once: the second call returns [].
     """
-    created = User.history.filter(history_upload_id=upload.pk, history_type="+").values("id")
+    created = User.history.filter(history_upload_id=upload_id, history_type="+").values("id")
     issued: list[tuple[str, str]] = []
     for user in User.objects.filter(pk__in=created, must_change_password=True).order_by("pk"):
         if user.has_usable_password():

@@ -35,7 +35,6 @@ from .models import (
     Task,
     TaskGroup,
     Unit,
-    Upload,
     User,
 )
 from .scoping import user_scope
@@ -351,28 +350,6 @@ class LedgerEntryAdmin(AuditedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The ledger is a record of what was reported: only superusers may remove entries.
         return bool(request.user.is_superuser)
-
-
-@admin.register(Upload)
-class UploadAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "original_name",
-        "kind",
-        "unit",
-        "uploaded_by",
-        "state",
-        "rows_total",
-        "rows_rejected",
-        "created_at",
-    ]
-    list_filter = ["kind", "state", "unit__county"]
-    search_fields = ["original_name", "sha256", "unit__name"]
-    date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Upload._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Uploads enter through the validated pipeline (/uploads/ or import_sheet), never here.
-        return False
 
 
 @admin.register(RosterSnapshot)

@@ -13,10 +13,7 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the go-live checks
-        from .accounts_import import USERS
-        from .imports import register
 
-        register(USERS)
         # Logins are stamped by the one clock too (Django's receiver uses timezone.now).
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(clock.stamp_last_login, dispatch_uid="update_last_login")

@@ -3,8 +3,7 @@
 The demo replays the spring of 2019 through the real services on the clock of each
 event (`clock.replay`), so nothing in it is dated after the demo day (XC_TODAY,
 2019-06-16 in scripts/run) and every stamp and history row agrees with the story.
-`demo_upload` is how the other apps' demos put their sheets in: a real .xlsx through the
-real upload pipeline, so the 月报 shows its rows and amounts."""
+`sheet` makes the .xlsx the other apps' demos upload with `intake.replay.demo_upload`."""
 
 from __future__ import annotations
 
@@ -19,8 +18,7 @@ from django.db import transaction
 from openpyxl import Workbook
 
 from . import clock, roles
-from .models import County, LedgerEntry, Responsibility, School, Unit, Upload, User
-from .uploads import upload_apply, upload_confirm, upload_store, upload_validate
+from .models import County, LedgerEntry, Responsibility, School, Unit, User
 
 DEMO_PASSWORD = "demo-2019"  # noqa: S105 - printed by the run command for local demos only
 
@@ -186,37 +184,6 @@ def sheet(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def demo_upload(
-    *,
-    user: User,
-    unit: Unit,
-    kind: str,
-    period: dt.date | None,
-    name: str,
-    content: bytes,
-    at: dt.datetime,
-) -> Upload:
-    """Upload, validate, confirm and apply `content` as `user` would, on the clock of `at`.
-
-    Returns the upload already made under `name` when there is one (safe to re-run).
-    Raises ValueError with the row errors when the demo sheet is not valid: demo data
-    goes through the same checks as everyone's."""
-    done = Upload.objects.filter(unit=unit, kind=kind, period=period, original_name=name).first()
-    if done is not None:
-        return done
-    with clock.replay(at):
-        upload = upload_store(
-            user=user, kind=kind, content=content, filename=name, unit=unit, period=period
-        )
-        upload = upload_validate(upload.pk)
-        if upload.state == Upload.State.PREVIEWED:
-            upload = upload_confirm(user=user, upload=upload)
-            upload = upload_apply(upload.pk)
-    if upload.state != Upload.State.APPLIED:
-        raise ValueError(f"demo upload {name}: {upload.file_error} {upload.errors[:5]}")
-    return upload
 
 
 @transaction.atomic

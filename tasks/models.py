@@ -599,108 +599,6 @@ class IndicatorValue(models.Model):
         return f"{self.indicator.name} {self.unit} {self.period:%Y-%m}"
 
 
-def upload_path(instance: Upload, filename: str) -> str:
-    stamp = clock.now()
-    return f"uploads/{stamp:%Y/%m}/{instance.sha256[:16]}-{stamp:%H%M%S%f}"
-
-
-class UploadQuerySet(ScopedQuerySet["Upload"]):
-    scope_county_lookup = "unit__county"
-    scope_unit_lookup = "unit"
-
-
-class Upload(models.Model):
-    """One spreadsheet uploaded for import, kept with its original file and its result.
-
-    An upload is validated in full first (state PREVIEWED, or REJECTED with every row
-    error); only a confirmed upload without errors is applied, in one transaction.
-    """
-
-    class State(models.TextChoices):
-        RECEIVED = "received", _("已接收")
-        VALIDATING = "validating", _("校验中")
-        PREVIEWED = "previewed", _("待确认")
-        REJECTED = "rejected", _("已拒收")
-        APPLYING = "applying", _("导入中")
-        APPLIED = "applied", _("已导入")
-        CANCELLED = "cancelled", _("已取消")
-        FAILED = "failed", _("处理失败")
-
-    kind = models.CharField(_("表格类型"), max_length=30)
-    unit = models.ForeignKey(
-        Unit, models.PROTECT, related_name="uploads", verbose_name=_("上传单位")
-    )
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="uploads", verbose_name=_("上传人")
-    )
-    file = models.FileField(_("原始文件"), upload_to=upload_path, max_length=200)
-    original_name = models.CharField(_("原文件名"), max_length=200)
-    size = models.PositiveBigIntegerField(_("大小（字节）"))
-    sha256 = models.CharField(_("文件摘要"), max_length=64, db_index=True)
-    period = models.DateField(_("所属月份"), null=True, blank=True)
-    state = models.CharField(
-        _("状态"), max_length=12, choices=State.choices, default=State.RECEIVED
-    )
-    progress_done = models.PositiveIntegerField(_("已处理行数"), default=0)
-    progress_total = models.PositiveIntegerField(_("总行数"), default=0)
-    progress_stage = models.CharField(_("处理阶段"), max_length=50, blank=True)
-    rows_total = models.PositiveIntegerField(_("数据行数"), default=0)
-    rows_accepted = models.PositiveIntegerField(_("可导入行数"), default=0)
-    rows_rejected = models.PositiveIntegerField(_("有误行数"), default=0)
-    rows_skipped = models.PositiveIntegerField(_("重复跳过行数"), default=0)
-    file_error = models.TextField(_("文件错误"), blank=True)
-    errors = models.JSONField(_("行错误"), default=list, blank=True)
-    skipped = models.JSONField(_("跳过的行"), default=list, blank=True)
-    preview = models.JSONField(_("预览"), default=dict, blank=True)
-    result = models.JSONField(_("导入结果"), default=dict, blank=True)
-    created_at = clock.DateTimeField(_("上传时间"), auto_now_add=True)
-    validated_at = models.DateTimeField(_("校验时间"), null=True, blank=True)
-    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
-    # The lease of the job working on this upload (tasks/uploads.py): `queued_at` is when a
-    # job was last sent, `heartbeat_at` when the running job last said it is alive. Both
-    # are the database's clock, so every worker machine compares against the same one.
-    queued_at = models.DateTimeField(_("最近派发时间"), null=True, blank=True)
-    heartbeat_at = models.DateTimeField(_("处理心跳"), null=True, blank=True)
-
-    objects = UploadQuerySet.as_manager()
-    # Who cancelled or retried an upload, and each state it went through. The row
-    # contents stay on the upload itself; progress and the lease change every second.
-    history = audit.history(
-        excluded_fields=[
-            "progress_done",
-            "progress_total",
-            "progress_stage",
-            "errors",
-            "skipped",
-            "preview",
-            "queued_at",
-            "heartbeat_at",
-        ]
-    )
-
-    class Meta:
-        verbose_name = _("上传文件")
-        verbose_name_plural = _("上传文件")
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["kind", "state"])]
-
-    def __str__(self) -> str:
-        return f"{self.original_name}（{self.get_state_display()}）"
-
-    @property
-    def percent(self) -> int:
-        """How far the current stage is; 0 while a job is still queued (no stage total)."""
-        if self.state == self.State.APPLIED:
-            return 100
-        if not self.progress_total:
-            return 0
-        return min(100, int(self.progress_done * 100 / self.progress_total))
-
-    @property
-    def is_busy(self) -> bool:
-        return self.state in {self.State.RECEIVED, self.State.VALIDATING, self.State.APPLYING}
-
-
 class RosterSnapshotQuerySet(ScopedQuerySet["RosterSnapshot"]):
     # A batch belongs to the unit that uploaded it; batches loaded by the city (no upload)
     # are seen by the city only.
@@ -713,8 +611,14 @@ class RosterSnapshot(models.Model):
 
     as_of = models.DateField(_("名册日期"))
     source = models.CharField(_("来源"), max_length=100, default="扶贫部门建档立卡人口数据库")
+    # By name: tasks never imports intake (intake builds on tasks).
     upload = models.ForeignKey(
-        Upload, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("来自上传")
+        "intake.Upload",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("来自上传"),
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = clock.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -8,12 +8,6 @@ from __future__ import annotations
 
 SCHEDULES = [
     {
-        "name": "上传任务补发（队列中断后恢复）",
-        "task": "tasks.jobs.uploads_resume",
-        # Every minute: a stalled upload moves within a lease plus a minute (tasks/uploads.py).
-        "crontab": {"minute": "*"},
-    },
-    {
         "name": "看板数据预热（数据变化后重算常用统计）",
         "task": "tasks.jobs.figures_warm_job",
         "crontab": {"minute": "*/2"},

@@ -16,14 +16,15 @@ from openpyxl import Workbook
 
 from dropout.models import CaseStatus, DropoutCase
 from dropout.services import case_transition, crosscheck_run
+from intake.models import Upload
+from intake.services import upload_apply, upload_confirm, upload_store, upload_validate
 from reports.build import report_build
 from reports.models import MonthlySubmission, Report, SubmissionEvent
 from reports.services import submission_submit
 from subsidies.models import Disbursement
 from subsidies.services import standards_load
 from tasks import audit, clock
-from tasks.models import County, Unit, Upload, User
-from tasks.uploads import upload_apply, upload_confirm, upload_store, upload_validate
+from tasks.models import County, Unit, User
 from xc_fupin.lib.idnumber import make_id_number
 
 from .dropout.builders import enrol, household, kid

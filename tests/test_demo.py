@@ -14,9 +14,10 @@ from django.core.management import call_command
 from django.db import models
 from django.test import Client
 
+from intake.models import Upload
 from reports.models import MonthlySubmission
 from subsidies.models import Disbursement
-from tasks.models import Upload, User
+from tasks.models import User
 
 DEMO_DAY = dt.date(2019, 6, 16)
 PROJECT_APPS = {"tasks", "subsidies", "dropout", "reports", "inspections", "intake"}
@@ -44,7 +45,7 @@ SCHEDULES = {
     "feedback.due_on",
     "rectificationitem.due_on",
     # Lease times of an upload's job: compared with the database's own clock across
-    # machines (tasks/uploads.py), not dates of the story.
+    # machines (intake/services.py), not dates of the story.
     "upload.queued_at",
     "upload.heartbeat_at",
 }

@@ -16,9 +16,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from openpyxl import Workbook
 
+from intake.models import Upload
 from reports.models import Report
 from subsidies.models import Disbursement, Semester, SubsidyStandard
-from tasks.models import LedgerEntry, RosterStudent, School, Upload, User
+from tasks.models import LedgerEntry, RosterStudent, School, User
 from xc_fupin.lib.idnumber import make_id_number
 
 CACHE_MIGRATION = ("tasks", "0008_cache_table")

@@ -116,7 +116,7 @@ def body_text(response: Any) -> str:
 def str_values() -> dict[str, list[str]]:
     """Real values for string URL parameters, so routes like r/<pk>/file/<which>/ are
     walked too. A parameter missing here makes its route fail the walk (see below)."""
-    from tasks.imports import all_specs
+    from intake.base import all_specs
     from tasks.privacy import PERSONAL_FIELDS_ATTR
 
     labels = [m._meta.label for m in apps.get_models() if getattr(m, PERSONAL_FIELDS_ATTR, None)]

@@ -20,9 +20,10 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from kombu import pools as kombu_pools
 from openpyxl import Workbook
 
-from tasks import uploads
-from tasks.jobs import upload_validate_job, uploads_resume
-from tasks.models import RosterStudent, Upload
+from intake import services as uploads
+from intake.jobs import upload_validate_job, uploads_resume
+from intake.models import Upload
+from tasks.models import RosterStudent
 from xc_fupin.celery_app import app
 from xc_fupin.lib.idnumber import make_id_number
 
@@ -231,7 +232,7 @@ def beat(worker_factory: Any, tmp_path: Any) -> Iterator[Callable[[], Any]]:
     queue (in production: every minute)."""
     every, _c = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.create(
-        name="test: uploads_resume every 2s", task="tasks.jobs.uploads_resume", interval=every
+        name="test: uploads_resume every 2s", task="intake.jobs.uploads_resume", interval=every
     )
     db = connection.settings_dict
     env = {

@@ -16,10 +16,10 @@ from django.test import Client
 from openpyxl import Workbook
 
 from dropout.imports import ENROLMENT, HOUSEHOLD
+from intake.base import ImportContext
 from subsidies.imports import DisbursementsSpec, RosterSpec
 from subsidies.models import Notice, Semester
 from subsidies.services import standards_load
-from tasks.imports import ImportContext
 from tasks.models import LedgerEntry
 from tasks.scoping import user_scope
 from xc_fupin.lib.idnumber import mask_name

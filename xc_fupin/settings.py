@@ -228,7 +228,7 @@ REPORT_CC = os.environ.get("XC_REPORT_CC", "市人民政府办公室，市扶贫
 # larger ones by a Celery worker while the page shows progress.
 UPLOAD_SYNC_MAX_BYTES = envint("UPLOAD_SYNC_MAX_BYTES", 256 * 1024)
 # A worker's lease on an upload: not renewed for this long, the upload is sent again
-# (tasks/uploads.py). Tests shorten it.
+# (intake/services.py). Tests shorten it.
 UPLOAD_LEASE_SECONDS = envint("UPLOAD_LEASE_SECONDS", 90)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -36,6 +36,7 @@ urlpatterns = [
     # (the top layer reads every app); the bare board is tasks:board at /plan/.
     path("", report_views.home, name="home"),
     path("", include("tasks.urls")),
+    path("", include("intake.urls")),
 ]
 
 # Error pages that show only messages written for users, never the exception's own text.

@@ -1,12 +1,12 @@
-"""What a page shows instead of a raw value: `{{ amount|money }}`, `{{ kind|kind_name }}`,
-`{{ run.triggered_by|trigger_name }}`, `{{ level|escalation_level }}`."""
+"""What a page shows instead of a raw value: `{{ amount|money }}`,
+`{{ run.triggered_by|trigger_name }}`, `{{ level|escalation_level }}` (a sheet kind's
+name: `kind_name` of intake_labels)."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.translation import gettext as _
 
-from tasks.imports import get_spec
 from xc_fupin.lib.money import format_money
 
 register = template.Library()
@@ -16,15 +16,6 @@ register = template.Library()
 def money(value: object) -> str:
     """1,250.00 — the one money format of every page."""
     return format_money(value)  # type: ignore[arg-type]
-
-
-@register.filter
-def kind_name(kind: object) -> str:
-    """The sheet's Chinese title (资助发放明细, 学籍 …) for its code."""
-    try:
-        return str(get_spec(str(kind)).title)
-    except LookupError:
-        return _("其他表格")
 
 
 @register.filter

@@ -19,7 +19,7 @@ from dropout.models import (
     EnrolmentRecord,
     HouseholdChild,
 )
-from tasks import uploads
+from intake import services as uploads
 
 from .builders import enrol, household, kid, roster
 from .test_imports import ENROLMENT_HEADER, xlsx

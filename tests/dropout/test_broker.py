@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from dropout.models import CaseFinding, CrosscheckRun, DropoutCase, FindingKind, HouseholdChild
+from intake.models import Upload
 from tasks.clock import today
-from tasks.models import Upload
 
 from ..conftest import wait_for
 from .builders import kid

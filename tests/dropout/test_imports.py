@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from dropout.imports import ENROLMENT, HOUSEHOLD
 from dropout.models import EnrolmentRecord, EnrolmentSnapshot, HouseholdChild
-from tasks.imports import ImportContext
+from intake.base import ImportContext
 from tasks.scoping import user_scope
 from xc_fupin.lib.sheets import read_table
 

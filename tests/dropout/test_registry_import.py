@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from dropout.imports import ENROLMENT
 from dropout.models import EnrolmentRecord, EnrolmentSnapshot
-from tasks.imports import ImportContext
+from intake.base import ImportContext
 from tasks.scoping import user_scope
 from xc_fupin.lib.sheets import read_table
 
@@ -278,7 +278,7 @@ def test_the_blank_template_has_the_registrys_columns_and_drop_downs(
     client: Any, xuanzhou_staff: Any
 ) -> None:
     client.force_login(xuanzhou_staff)
-    response = client.get(reverse("tasks:upload_template", args=["enrolment"]))
+    response = client.get(reverse("intake:upload_template", args=["enrolment"]))
     book = load_workbook(io.BytesIO(response.content))
     sheet = book.worksheets[0]
     headers = [c.value for c in sheet[1]]

@@ -8,10 +8,10 @@ from typing import Any
 
 from tablib import Dataset
 
+from intake.models import Upload
 from subsidies.models import Disbursement
 from subsidies.resources import DisbursementResource
 from tasks import figures
-from tasks.models import Upload
 from tests.subsidies.conftest import pupils, spring, standards  # noqa: F401 - fixtures
 
 HEAD = ["身份证号码", "学生姓名", "学校", "资助项目", "学期", "金额", "发放日期"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.base import ImportContext
 from subsidies.imports import RosterSpec
-from tasks.imports import ImportContext
 from tasks.scoping import user_scope
 from tests.subsidies.conftest import ident, standards  # noqa: F401 - fixture
 from xc_fupin.lib.sheets import SheetRow, Table

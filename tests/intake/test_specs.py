@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from intake.base import ImportContext
 from intake.columns import Amount, Column, Name
 from intake.specs import DeclarativeSpec, FirstSeen, Row
-from tasks.imports import ImportContext
 from tasks.scoping import EVERYTHING, NOTHING
 from xc_fupin.lib.sheets import SheetRow, Table
 

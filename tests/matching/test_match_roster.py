@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from dropout.models import EnrolmentRecord, EnrolmentSnapshot
+from intake.base import ImportContext
 from matching.models import FindingKind, MatchFinding
 from poverty.imports import POVERTY
 from poverty.samples import family, poverty_export
@@ -19,7 +20,6 @@ from subsidies.lookups import semester_rules
 from subsidies.models import Semester
 from subsidies.selectors import omission_check
 from subsidies.services import standards_load
-from tasks.imports import ImportContext
 from tasks.models import RosterSnapshot, RosterStudent, Unit
 from tasks.scoping import EVERYTHING, user_scope
 from xc_fupin.lib.idnumber import make_id_number, mask_id_number

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from intake.base import ImportContext
 from poverty.imports import POVERTY
 from poverty.models import PovertyMember, PovertySnapshot
 from poverty.samples import Household, Person, family, poverty_export, rows
-from tasks.imports import ImportContext
 from tasks.scoping import user_scope
 from xc_fupin.lib.idnumber import make_id_number
 from xc_fupin.lib.sheets import read_table

@@ -7,19 +7,11 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 
+from intake.models import Upload
 from subsidies.models import Disbursement, Semester, SubsidyItem
 from subsidies.services import standards_load
 from tasks import roles
-from tasks.models import (
-    LedgerEntry,
-    RosterSnapshot,
-    RosterStudent,
-    School,
-    Task,
-    Unit,
-    Upload,
-    User,
-)
+from tasks.models import LedgerEntry, RosterSnapshot, RosterStudent, School, Task, Unit, User
 from xc_fupin.lib.idnumber import make_id_number
 
 from ..factories import make_school, make_user

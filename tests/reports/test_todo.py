@@ -10,8 +10,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
+from intake.models import Upload
 from reports.models import CorrectionReport, Escalation, MonthlySubmission
-from tasks.models import Deadline, LedgerEntry, Task, Upload
+from tasks.models import Deadline, LedgerEntry, Task
 
 from .conftest import ledger, unit
 

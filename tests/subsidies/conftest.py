@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from intake.base import ImportContext
 from subsidies.models import Disbursement, Semester, SubsidyItem
 from subsidies.services import standards_load
-from tasks.imports import ImportContext
 from tasks.models import RosterSnapshot, RosterStudent, School
 from tasks.scoping import user_scope
 from xc_fupin.lib.idnumber import make_id_number

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.models import Upload
+from intake.services import upload_apply, upload_confirm, upload_receive, upload_validate
 from subsidies.models import Disbursement, Notice, SubsidyStandard
 from subsidies.services import notices_generate
-from tasks.models import RosterStudent, Upload
-from tasks.uploads import upload_apply, upload_confirm, upload_receive, upload_validate
+from tasks.models import RosterStudent
 
 from .conftest import ident
 from .test_imports import ROSTER_HEAD, payment_rows, xlsx

@@ -11,9 +11,9 @@ import xlwt
 from django.db import transaction
 from openpyxl import Workbook
 
+from intake.base import get_spec
 from subsidies.imports import DisbursementsSpec, RosterSpec, SchoolsSpec, StandardsSpec
 from subsidies.models import Disbursement, SubsidyStandard
-from tasks.imports import get_spec
 from tasks.models import RosterStudent, School
 
 from .conftest import LIVING, add_student, context, ident, read

@@ -13,9 +13,10 @@ from django.core.management.base import CommandError
 from django.test import Client
 from openpyxl import Workbook, load_workbook
 
+from intake.models import Upload
+from intake.users import clean_email, clean_phone
 from tasks import roles
-from tasks.accounts_import import clean_email, clean_phone
-from tasks.models import Upload, User
+from tasks.models import User
 from tasks.scoping import user_scope
 
 from ..factories import PASSWORD

@@ -9,7 +9,8 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tasks.models import LedgerEntry, RosterStudent, Upload
+from intake.models import Upload
+from tasks.models import LedgerEntry, RosterStudent
 
 from ..factories import make_entry
 from .test_uploads import ids, workbook
@@ -76,7 +77,7 @@ def test_the_admin_shows_a_records_history_only_within_scope(
 
 
 def test_rows_written_by_an_import_name_their_upload(xuanzhou_staff: Any) -> None:
-    from tasks import imports
+    from intake import base as imports
 
     from .test_uploads import MiniRosterSpec  # registered by the autouse fixture there
 

@@ -9,8 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tasks import figures, imports
-from tasks.models import DataVersion, Upload
+from intake import base as imports
+from intake.models import Upload
+from tasks import figures
+from tasks.models import DataVersion
 
 from .test_uploads import MiniRosterSpec, ids, workbook
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tasks.jobs import uploads_resume
+from intake.jobs import uploads_resume
 from tasks.models import JobRun
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_a_scheduled_run_and_its_result_show_in_the_admin(admin_user: Any) -> No
     assert "上次运行结果" in page and "成功" not in page
     uploads_resume.apply(headers={"periodic_task_name": RESUME})
     run = JobRun.objects.get(name=RESUME)
-    assert (run.state, run.result, run.task) == ("success", "0", "tasks.jobs.uploads_resume")
+    assert (run.state, run.result, run.task) == ("success", "0", "intake.jobs.uploads_resume")
     assert run.finished_at is not None
     page = client.get("/admin/django_celery_beat/periodictask/").content.decode()
     assert "成功" in page
@@ -34,7 +34,7 @@ def test_a_failed_run_shows_its_error_and_jobs_sent_by_hand_are_not_recorded(
     def broken() -> Any:
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr("tasks.uploads.stalled", broken)
+    monkeypatch.setattr("intake.services.stalled", broken)
     # throw=False: as in a worker, the error ends the job instead of reaching the caller.
     uploads_resume.apply(headers={"periodic_task_name": RESUME}, throw=False)
     run = JobRun.objects.get(name=RESUME)

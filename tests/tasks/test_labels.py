@@ -6,7 +6,7 @@ from django.template import Context, Template
 
 
 def render(source: str, **values: object) -> str:
-    return Template("{% load labels %}" + source).render(Context(values))
+    return Template("{% load labels intake_labels %}" + source).render(Context(values))
 
 
 def test_it_names_sheet_kinds_in_chinese_never_by_their_code() -> None:

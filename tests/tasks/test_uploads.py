@@ -14,9 +14,11 @@ from django.core.management.base import CommandError
 from django.test import Client
 from openpyxl import Workbook, load_workbook
 
-from tasks import audit, imports
-from tasks.imports import ImportContext, ImportSpec, ValidationResult
-from tasks.models import RosterSnapshot, RosterStudent, Upload
+from intake import base as imports
+from intake.base import ImportContext, ImportSpec, ValidationResult
+from intake.models import Upload
+from tasks import audit
+from tasks.models import RosterSnapshot, RosterStudent
 from xc_fupin.lib.idnumber import (
     IdNumberError,
     make_id_number,

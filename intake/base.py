@@ -11,7 +11,7 @@ household) in the browser, the admin and `manage.py import_sheet`:
 3. Only when there is no error does `ImportSpec.apply` write the clean rows, inside one
    transaction the pipeline opens. Any error: nothing is written.
 
-Apps register their specs in `AppConfig.ready()` with `register(spec)`; `tasks` never
+Apps register their specs in `AppConfig.ready()` with `register(spec)`; `intake` never
 imports the apps built on it.
 """
 
@@ -22,12 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tasks.scoping import Scope
 from xc_fupin.lib.sheets import ColumnSpec, SheetRow, Table
 
-from .scoping import Scope
-
 if TYPE_CHECKING:
-    from .models import Unit, Upload
+    from tasks.models import Unit
+
+    from .models import Upload
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The spreadsheet upload pipeline: receive → validate (preview) → confirm → apply.
 
 Every import (browser, admin, `import_sheet`, Celery) goes through these functions with
-an `ImportSpec` from `tasks.imports`. Validation never writes domain rows. Apply re-reads
+an `ImportSpec` from `intake.base`. Validation never writes domain rows. Apply re-reads
 and re-validates the stored file (the database may have changed since the preview) and
 writes everything in one transaction, or nothing.
 
@@ -41,14 +41,15 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
+from tasks import audit, clock
+from tasks.audit import audit_source
+from tasks.figures import data_changed
+from tasks.models import Unit
+from tasks.scoping import Scope, unit_scope, user_scope
 from xc_fupin.lib.sheets import SheetError, read_table
 
-from . import audit, clock
-from .audit import audit_source
-from .figures import data_changed
-from .imports import ImportContext, ImportSpec, ValidationResult, get_spec
-from .models import Unit, Upload
-from .scoping import Scope, unit_scope, user_scope
+from .base import ImportContext, ImportSpec, ValidationResult, get_spec
+from .models import Upload
 
 log = logging.getLogger(__name__)
 

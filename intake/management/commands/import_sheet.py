@@ -5,19 +5,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from intake.base import all_specs, get_spec
+from intake.models import Upload
+from intake.services import upload_apply, upload_store, upload_validate, validate_content
+from intake.users import USERS
 from tasks.accounts import account_passwords_issue, passwords_workbook
-from tasks.accounts_import import USERS
-from tasks.imports import all_specs, get_spec
-from tasks.models import Unit, Upload, User
+from tasks.models import Unit, User
 from tasks.scoping import unit_scope
-from tasks.uploads import upload_apply, upload_store, upload_validate, validate_content
 
 SYSTEM_USERNAME = "system-import"
 
 
 def _system_user() -> User:
     """The account commands upload as. It cannot log in (inactive, no password); rows are
-    scoped by the unit the command acts for, which the upload carries (tasks/uploads.py
+    scoped by the unit the command acts for, which the upload carries (intake/services.py
     uses the upload's unit for inactive uploaders)."""
     user, created = User.objects.get_or_create(
         username=SYSTEM_USERNAME, defaults={"first_name": "命令行导入", "is_active": False}
@@ -120,7 +121,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write(f"accepted {accepted}, rejected {rejected}")
         if kind == USERS.key and passwords is not None and not dry_run and not errors:
-            issued = account_passwords_issue(upload=upload)
+            issued = account_passwords_issue(upload_id=upload.pk)
             passwords.write_bytes(passwords_workbook(issued))
             self.stdout.write(f"{len(issued)} 个新账号的初始密码已写入 {passwords}")
         if errors:

@@ -26,12 +26,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from tasks import roles
+from tasks.models import Unit, User
 from xc_fupin.lib.sheets import ColumnSpec, Table
 from xc_fupin.lib.text import normalize_text
 
-from . import roles
-from .imports import ImportContext, ImportSpec, ValidationResult
-from .models import Unit, User
+from .base import ImportContext, ImportSpec, ValidationResult
 
 SYSTEM_USERNAMES = frozenset({"system-import"})  # the account import_sheet acts as
 

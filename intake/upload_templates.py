@@ -9,7 +9,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .imports import ImportSpec
+from .base import ImportSpec
 
 #: Identifiers Excel would turn into numbers (rounded, leading zeros lost): text cells.
 ID_COLUMNS = {"身份证号", "全国学籍号", "学籍辅号", "学校标识码"}

@@ -1,3 +1,7 @@
+"""The upload pages: the form, each upload's preview and progress, confirm, cancel and
+retry, the original file, the error list, the blank templates, and the one-time
+download of an account import's initial passwords."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,16 +20,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tasks import params
+from tasks.accounts import account_passwords_issue, passwords_workbook
+from tasks.clock import today
+from tasks.downloads import download
+from tasks.forms import MonthField
+from tasks.health import broker_reachable
+from tasks.queue import enqueue, send_now
 from xc_fupin.lib.export import xlsx_bytes
 
-from . import jobs, params, uploads
-from .clock import today
-from .downloads import download
-from .forms import MonthField
-from .health import broker_reachable
-from .imports import all_specs, get_spec
+from . import jobs
+from . import services as uploads
+from .base import all_specs, get_spec
 from .models import Upload
-from .queue import enqueue, send_now
 from .upload_templates import template_xlsx
 
 ERRORS_PER_PAGE = 200
@@ -99,7 +106,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
                     form.add_error("file", msg)
             else:
                 _run_or_enqueue(upload, jobs.upload_validate_job, uploads.upload_validate)
-                return redirect("tasks:upload", pk=upload.pk)
+                return redirect("intake:upload", pk=upload.pk)
     qs = Upload.objects.for_user(user).select_related("unit", "uploaded_by")
     page = params.page(request, Paginator(qs, 30))
     titles = {s.key: s.title for s in all_specs()}
@@ -107,7 +114,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
         u.kind_title = titles.get(u.kind, u.kind)  # type: ignore[attr-defined]
     return render(
         request,
-        "tasks/uploads.html",
+        "intake/uploads.html",
         {
             "form": form,
             "page": page,
@@ -133,7 +140,7 @@ def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stalled, queue_down = _stall(upload)
     return render(
         request,
-        "tasks/upload_detail.html",
+        "intake/upload_detail.html",
         {
             "upload": upload,
             "spec": get_spec(upload.kind),
@@ -172,14 +179,14 @@ def upload_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         uploads.upload_confirm(user=request.user, upload=upload)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        return redirect("tasks:upload", pk=pk)
+        return redirect("intake:upload", pk=pk)
     _run_or_enqueue(upload, jobs.upload_apply_job, uploads.upload_apply)
     upload.refresh_from_db()
     if upload.state == Upload.State.APPLIED:
         messages.success(request, _("导入完成：%(n)s 行已写入。") % {"n": upload.rows_accepted})
     elif upload.state == Upload.State.REJECTED:
         messages.error(request, _("数据已发生变化，重新校验发现错误，未导入任何数据。"))
-    return redirect("tasks:upload", pk=pk)
+    return redirect("intake:upload", pk=pk)
 
 
 @login_required
@@ -192,7 +199,7 @@ def upload_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, _("已取消，未导入任何数据。"))
-    return redirect("tasks:upload", pk=pk)
+    return redirect("intake:upload", pk=pk)
 
 
 @login_required
@@ -209,7 +216,7 @@ def upload_retry(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             uploads.upload_queue_failed(upload.pk)
             messages.error(request, uploads.QUEUE_DOWN)
-    return redirect("tasks:upload", pk=pk)
+    return redirect("intake:upload", pk=pk)
 
 
 @login_required
@@ -235,3 +242,29 @@ def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
     except LookupError:
         raise Http404(_("没有这种表格模板：%(kind)s") % {"kind": kind}) from None
     return download(template_xlsx(spec), f"{spec.title}模板.xlsx")
+
+
+@login_required
+@permission_required("tasks.add_user", raise_exception=True)
+@require_POST
+def upload_passwords(request: HttpRequest, pk: int) -> HttpResponse:
+    """Once, right after an account import: the new accounts' one-time passwords."""
+    upload = get_object_or_404(
+        Upload.objects.for_user(request.user),
+        pk=pk,
+        kind="users",
+        state=Upload.State.APPLIED,
+    )
+    issued = account_passwords_issue(upload_id=upload.pk)
+    if not issued:
+        messages.error(
+            request,
+            _(
+                "该次导入的初始密码已经下载过，不能再次下载（系统不保存明文密码）。"
+                "如有遗失，请在后台为该用户设置新密码。"
+            ),
+        )
+        return redirect("intake:upload", pk=pk)
+    response = download(passwords_workbook(issued), f"初始密码-上传{upload.pk}.xlsx")
+    response["Cache-Control"] = "no-store"
+    return response
