@@ -36,7 +36,10 @@ def graduates(
         qs = qs.filter(destination=destination)  # type: ignore[assignment]
     if flagged_only:
         qs = qs.without_guidance(today)
-    return qs.select_related("school", "county", "household_county")  # type: ignore[return-value]
+    # County names come from their code history (广德县 → 广德市): prefetched, not per row.
+    return qs.select_related("school", "county", "household_county").prefetch_related(  # type: ignore[return-value]
+        "county__codes", "household_county__codes"
+    )
 
 
 @dataclass

@@ -20,7 +20,7 @@ from subsidies.models import Disbursement
 from tasks.models import User
 
 DEMO_DAY = dt.date(2019, 6, 16)
-PROJECT_APPS = {"tasks", "subsidies", "dropout", "reports", "inspections", "intake"}
+PROJECT_APPS = {"tasks", "subsidies", "dropout", "reports", "inspections", "intake", "employment"}
 # Dates that are plans, not events: deadlines, validity ranges, and the next step a case
 # worker has scheduled. Everything else (when something was paid, told, uploaded,
 # reviewed, generated …) must not lie after the demo day.
@@ -38,6 +38,8 @@ SCHEDULES = {
     "countycode.valid_to",
     "dropoutcase.next_follow_up_due",
     "casefollowup.next_due",
+    "graduate.next_guidance_on",
+    "guidancerecord.next_on",
     "escalation.due_on",
     "monthlysubmission.due_on",
     "breach.due_on",

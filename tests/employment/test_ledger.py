@@ -77,7 +77,7 @@ def test_a_county_sheet_imports_and_the_command_counts_it(
     g = Graduate.objects.get(id_number=ident(2))
     assert g.destination == Destination.EMPLOYED  # 已就业 is 就业
     assert str(g.monthly_income) == "3100.00"
-    assert g.county.slug == "xuanzhou"
+    assert g.county is not None and g.county.slug == "xuanzhou"
     assert g.household_county is not None and g.household_county.slug == "xuanzhou"
 
     lines = command()
