@@ -107,12 +107,6 @@ OUT_OF_SCHOOL_STATUSES = (
     EnrolmentStatus.OTHER_LEFT,
 )
 
-#: The cross-check's SQL (dropout/selectors.py) still takes exactly two values of each;
-#: these keep their old meaning until it moves to HOLDS_PLACE_STATUSES and
-#: OUT_OF_SCHOOL_STATUSES.
-ACTIVE_STATUSES = (EnrolmentStatus.ENROLLED, EnrolmentStatus.SUSPENDED)
-DROPOUT_STATUSES = (EnrolmentStatus.DROPPED_OUT, EnrolmentStatus.SUSPECTED)
-
 
 class EnrolmentSnapshotQuerySet(ScopedQuerySet["EnrolmentSnapshot"]):
     scope_county_lookup = "county"
@@ -471,6 +465,9 @@ class DropoutCase(models.Model):
 
 class FindingKind(models.TextChoices):
     NOT_ENROLLED = "not_enrolled", _("户籍有、学籍无")
+    # A registered poor child (poverty office's list) of compulsory age with no record
+    # that holds a place: found even where no household list was uploaded.
+    POOR_NOT_ENROLLED = "poor_not_enrolled", _("建档立卡、学籍无")
     DOUBLE_ENROLLED = "double_enrolled", _("重复学籍")
     MARKED_DROPOUT = "marked_dropout", _("学籍标记辍学/疑似辍学")
     NAME_MISMATCH = "name_mismatch", _("姓名不一致")

@@ -12,15 +12,16 @@ from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from poverty.models import POLICY_STATUSES, PovertyMember, PovertySnapshot
 from tasks.models import County, RosterStudent, Unit
 from tasks.scoping import user_scope
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
 
 from .age import compulsory_birth_range
 from .models import (
-    ACTIVE_STATUSES,
-    DROPOUT_STATUSES,
+    HOLDS_PLACE_STATUSES,
     OPEN_STATUSES,
+    OUT_OF_SCHOOL_STATUSES,
     CaseStatus,
     DropoutCase,
     DropoutCaseQuerySet,
@@ -33,9 +34,10 @@ from .models import (
 #: Findings are listed in this order after the registered-poor children.
 KIND_ORDER: dict[str, int] = {
     FindingKind.NOT_ENROLLED: 0,
-    FindingKind.MARKED_DROPOUT: 1,
-    FindingKind.DOUBLE_ENROLLED: 2,
-    FindingKind.NAME_MISMATCH: 3,
+    FindingKind.POOR_NOT_ENROLLED: 1,
+    FindingKind.MARKED_DROPOUT: 2,
+    FindingKind.DOUBLE_ENROLLED: 3,
+    FindingKind.NAME_MISMATCH: 4,
 }
 CHUNK = 2000
 
@@ -99,6 +101,18 @@ def latest_household_dates(county_ids: Iterable[int], as_of: dt.date) -> dict[in
     return result
 
 
+def latest_poverty_snapshots(county_ids: Iterable[int], as_of: dt.date) -> dict[int, int]:
+    """Per county, the id of its latest poverty snapshot (建档立卡人口) on or before `as_of`."""
+    result: dict[int, int] = {}
+    for county_id, pk in (
+        PovertySnapshot.objects.filter(county_id__in=list(county_ids), as_of__lte=as_of)
+        .order_by("county_id", "-as_of")
+        .values_list("county_id", "pk")
+    ):
+        result.setdefault(county_id, pk)
+    return result
+
+
 def _marks(n: int) -> str:
     return ", ".join(["%s"] * n)
 
@@ -106,21 +120,28 @@ def _marks(n: int) -> str:
 def crosscheck_findings(*, county_ids: Sequence[int], as_of: dt.date) -> CrosscheckData:
     """What the cross-check (数据比对核查) finds for these counties on `as_of`.
 
-    Set-based: one SQL statement groups the latest enrolment snapshots by child (only the
-    children that matter to these counties: enrolled at one of their schools or on their
-    household lists) and joins that to the household lists and the roster; only rows with
-    a finding come back to Python. Kinds:
+    Set-based: ONE SQL statement reads each registry once — the latest enrolment
+    snapshots grouped by child (on PostgreSQL an index-only scan in ID order), the
+    counties' latest household lists, the poverty office's latest member lists and the
+    roster, joined by ID number — and returns only the ID numbers of children who may
+    have a finding; `_findings` then reads those few children in full and applies the
+    rules. Kinds:
 
-    - NOT_ENROLLED: on the county's household list, of compulsory-education age, and in
-      no school's enrolment as 在读/休学 (nor marked 辍学/疑似辍学, which is its own kind).
-      Skipped, with a warning, for a county that has no enrolment snapshot yet.
-    - DOUBLE_ENROLLED: 在读/休学 at two different schools, one of them in the county.
-    - MARKED_DROPOUT: marked 辍学 or 疑似辍学 at a school of the county.
+    - NOT_ENROLLED: on the county's household list, of compulsory-education age, and
+      without any record that holds a place (在读, 休学 …) or marks the child out of school
+      (辍学, 流失 …, its own kind). Skipped, with a warning, for a county without an
+      enrolment snapshot.
+    - POOR_NOT_ENROLLED: the same for a member of a registered poor household
+      (建档立卡, poverty office's latest list, still under the policy), whether or not a
+      household list was uploaded; the age is read from the ID number.
+    - DOUBLE_ENROLLED: holding a place at two different schools, one of them in the county.
+    - MARKED_DROPOUT: marked 辍学, 疑似辍学, 流失, 下落不明 or 其他离校 at a school of the county.
     - NAME_MISMATCH: the names for one ID differ between enrolment, household and roster.
     """
     county_ids = sorted(set(county_ids))
     snapshots = latest_enrolment_snapshots(as_of)
     household_dates = latest_household_dates(county_ids, as_of)
+    poverty = latest_poverty_snapshots(county_ids, as_of)
     names = {
         c.pk: c.current_name()
         for c in County.objects.filter(pk__in=county_ids).prefetch_related("codes")
@@ -150,44 +171,49 @@ def crosscheck_findings(*, county_ids: Sequence[int], as_of: dt.date) -> Crossch
         household_as_of=household_dates,
     )
     snapshot_ids = sorted(s.pk for s in snapshots.values())
-    if not snapshot_ids and not household_dates:
+    if not snapshot_ids and not household_dates and not poverty:
         return data
-    missing_counties = [c for c in county_ids if c in snapshots and c in household_dates]
-    query = _Query(county_ids, snapshot_ids, household_dates, as_of)
+    query = _Query(county_ids, snapshots, household_dates, poverty, as_of)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Hash the candidate children in memory rather than sort them on disk; local to
-            # the transaction the service opens. Compiling these one-off queries (JIT)
-            # costs more than it saves.
+            # Hash the household and poverty lists in memory rather than sort them on
+            # disk; local to the transaction the service opens. Compiling this one-off
+            # query (JIT) costs more than it saves.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
-        candidates = query.candidates(cursor, missing_counties)
-    data.findings = _findings(candidates, query, set(missing_counties))
+        candidates = query.candidates(cursor)
+    data.findings = _findings(candidates, query)
     data.findings.sort(key=lambda f: f.sort_key)
     return data
 
 
 class _Query:
-    """The set-based SQL of the cross-check. Each statement is one pass (a hash join,
-    a hash anti-join or one GROUP BY) over the registries and returns only the ID numbers
-    of children who may have a finding; `_findings` then reads those few children in full
-    and applies the rules."""
+    """The set-based SQL of the cross-check: one statement, one pass over each registry,
+    returning only the ID numbers of children who may have a finding."""
 
     def __init__(
         self,
         county_ids: list[int],
-        snapshot_ids: list[int],
+        snapshots: dict[int | None, EnrolmentSnapshot],
         household_dates: dict[int, dt.date],
+        poverty: dict[int, int],
         as_of: dt.date,
     ) -> None:
         self.county_ids = county_ids
-        self.snapshot_ids = snapshot_ids or [-1]
+        self.snapshot_ids = sorted(s.pk for s in snapshots.values()) or [-1]
+        # The snapshots of these counties: a record in one is "here" (a record's county
+        # is its snapshot's), which the covering index answers without the table.
+        self.here_ids = sorted(s.pk for c, s in snapshots.items() if c in county_ids) or [-1]
         self.household_dates = household_dates
+        self.poverty_ids = sorted(poverty.values()) or [-1]
+        # Children "enrolled nowhere" are looked for only where the registry is known.
+        self.missing_counties = [c for c in county_ids if c in snapshots] or [-1]
         self.as_of = as_of
         self.all_counties = set(county_ids) >= set(County.objects.values_list("pk", flat=True))
         self.e = EnrolmentRecord._meta.db_table
         self.h = HouseholdChild._meta.db_table
         self.r = RosterStudent._meta.db_table
+        self.p = PovertyMember._meta.db_table
 
     def household_filter(self, alias: str = "h") -> tuple[str, list[Any]]:
         parts, params = [], []
@@ -196,72 +222,93 @@ class _Query:
             params += [county_id, day]
         return "(" + (" OR ".join(parts) or "1 = 0") + ")", params
 
-    def candidates(self, cursor: Any, missing_counties: list[int]) -> set[str]:
-        e, h, r = self.e, self.h, self.r
-        snaps, counties = self.snapshot_ids, self.county_ids
-        active = [str(s) for s in ACTIVE_STATUSES]
-        marks = [str(s) for s in DROPOUT_STATUSES]
-        hf, hp = self.household_filter()
+    def born(self) -> tuple[dt.date, dt.date, str, str]:
         born_from, born_to = compulsory_birth_range(self.as_of)
-        S, C = _marks(len(snaps)), _marks(len(counties))
-        found: set[str] = set()
+        return born_from, born_to, f"{born_from:%Y%m%d}", f"{born_to:%Y%m%d}"
 
-        def run(sql: str, params: list[Any]) -> None:
-            cursor.execute(sql, params)
-            found.update(row[0] for row in cursor.fetchall())
-
-        if missing_counties:
-            # Of age, on the household list, enrolled nowhere: EXCEPT hashes only the
-            # (smaller) household side and streams the enrolment rows past it.
-            run(
-                f"SELECT h.id_number FROM {h} h WHERE {hf} AND h.county_id IN ({_marks(len(missing_counties))}) "  # noqa: S608
-                "AND h.birth_date BETWEEN %s AND %s "
-                f"EXCEPT SELECT e.id_number FROM {e} e WHERE e.snapshot_id IN ({S}) AND e.status IN (%s, %s, %s, %s)",  # noqa: S608 - table names from models, values as parameters
-                [*hp, *missing_counties, born_from, born_to, *snaps, *active, *marks],
-            )
-        # Marked 辍学 / 疑似辍学 at one of the counties' schools.
-        run(
-            f"SELECT e.id_number FROM {e} e WHERE e.snapshot_id IN ({S}) AND e.county_id IN ({C}) AND e.status IN (%s, %s)",  # noqa: S608
-            [*snaps, *counties, *marks],
-        )
-        # Two schools at once, or two names in the registry: one GROUP BY over the rows
-        # of the children enrolled in these counties (the whole table for all counties).
+    def candidates(self, cursor: Any) -> set[str]:
+        e, h, r, p = self.e, self.h, self.r, self.p
+        snaps, here, poverty = self.snapshot_ids, self.here_ids, self.poverty_ids
+        places = [str(s) for s in HOLDS_PLACE_STATUSES]
+        marks = [str(s) for s in OUT_OF_SCHOOL_STATUSES]
+        policy = [str(s) for s in POLICY_STATUSES]
+        hf, hp = self.household_filter()
+        born_from, born_to, id_from, id_to = self.born()
+        S, H, P = _marks(len(snaps)), _marks(len(here)), _marks(len(poverty))
+        PL, MK, PO = _marks(len(places)), _marks(len(marks)), _marks(len(policy))
+        missing = self.missing_counties
+        MI = _marks(len(missing))
         restrict, restrict_params = "", []
         if not self.all_counties:
-            restrict = f"AND e.id_number IN (SELECT id_number FROM {e} WHERE snapshot_id IN ({S}) AND county_id IN ({C}))"  # noqa: S608
-            restrict_params = [*snaps, *counties]
-        run(
-            f"SELECT e.id_number FROM {e} e WHERE e.snapshot_id IN ({S}) {restrict} GROUP BY e.id_number "  # noqa: S608
-            "HAVING MIN(CASE WHEN e.status IN (%s, %s) THEN e.school_id END) <> MAX(CASE WHEN e.status IN (%s, %s) THEN e.school_id END) "
-            "OR MIN(e.name) <> MAX(e.name)",
-            [*snaps, *restrict_params, *active, *active],
+            # Only the children that matter to these counties: enrolled at one of their
+            # schools, on one of their household lists or poverty lists.
+            restrict = (
+                f"AND e.id_number IN (SELECT id_number FROM {e} WHERE snapshot_id IN ({H}) "  # noqa: S608
+                f"UNION SELECT h.id_number FROM {h} h WHERE {hf} "
+                f"UNION SELECT id_number FROM {p} WHERE snapshot_id IN ({P}))"
+            )
+            restrict_params = [*here, *hp, *poverty]
+        sql = (
+            # Per child, what the registry says: the lowest and highest school where the
+            # child holds a place (two schools when they differ), whether a record is in
+            # these counties, marks the child out of school there, or counts at all.
+            f"WITH g AS (SELECT e.id_number AS id_number, "  # noqa: S608 - names from models, values as parameters
+            f"MIN(CASE WHEN e.status IN ({PL}) THEN e.school_id END) AS p_min, "
+            f"MAX(CASE WHEN e.status IN ({PL}) THEN e.school_id END) AS p_max, "
+            f"MAX(CASE WHEN e.snapshot_id IN ({H}) THEN 1 ELSE 0 END) AS here, "
+            f"MAX(CASE WHEN e.snapshot_id IN ({H}) AND e.status IN ({MK}) THEN 1 ELSE 0 END) AS marked, "
+            f"MAX(CASE WHEN e.status IN ({PL}) OR e.status IN ({MK}) THEN 1 ELSE 0 END) AS counted, "
+            "MIN(e.name) AS n_min, MAX(e.name) AS n_max "
+            f"FROM {e} e WHERE e.snapshot_id IN ({S}) {restrict} GROUP BY e.id_number), "
+            f"hh AS (SELECT h.id_number, h.name, h.birth_date, h.county_id FROM {h} h WHERE {hf}), "
+            # Registered poor children of compulsory age (birth date from the ID number).
+            f"pm AS (SELECT DISTINCT m.id_number, m.county_id FROM {p} m WHERE m.snapshot_id IN ({P}) "
+            f"AND m.poverty_status IN ({PO}) AND substr(m.id_number, 7, 8) BETWEEN %s AND %s) "
+            "SELECT COALESCE(g.id_number, hh.id_number, pm.id_number) "
+            "FROM g FULL JOIN hh ON hh.id_number = g.id_number "
+            "FULL JOIN pm ON pm.id_number = COALESCE(g.id_number, hh.id_number) "
+            f"LEFT JOIN {r} r ON r.id_number = COALESCE(g.id_number, hh.id_number, pm.id_number) "
+            "AND r.is_active = %s "
+            "WHERE COALESCE(g.counted, 0) = 0 AND ("
+            f"(hh.county_id IN ({MI}) AND hh.birth_date BETWEEN %s AND %s) "
+            f"OR pm.county_id IN ({MI})) "
+            "OR g.marked = 1 OR (g.here = 1 AND g.p_min <> g.p_max) "
+            "OR ((g.here = 1 OR hh.id_number IS NOT NULL) AND (g.n_min <> g.n_max "
+            "OR g.n_min <> hh.name OR g.n_max <> hh.name OR r.name <> hh.name "
+            "OR r.name <> g.n_min OR r.name <> g.n_max))"
         )
-        # Household name differs from a registry or a roster name.
-        run(
-            f"SELECT h.id_number FROM {h} h JOIN {e} e ON e.id_number = h.id_number "  # noqa: S608
-            f"WHERE {hf} AND e.snapshot_id IN ({S}) AND e.name <> h.name",
-            [*hp, *snaps],
-        )
-        run(
-            f"SELECT h.id_number FROM {h} h JOIN {r} r ON r.id_number = h.id_number "  # noqa: S608
-            f"WHERE {hf} AND r.is_active = %s AND r.name <> h.name",
-            [*hp, True],
-        )
-        # Roster name differs from the registry at one of the counties' schools.
-        run(
-            f"SELECT e.id_number FROM {e} e JOIN {r} r ON r.id_number = e.id_number "  # noqa: S608
-            f"WHERE e.snapshot_id IN ({S}) AND e.county_id IN ({C}) AND r.is_active = %s AND r.name <> e.name",
-            [*snaps, *counties, True],
-        )
-        return found
+        params = [
+            *places,
+            *places,
+            *here,
+            *here,
+            *marks,
+            *places,
+            *marks,
+            *snaps,
+            *restrict_params,
+            *hp,
+            *poverty,
+            *policy,
+            id_from,
+            id_to,
+            True,
+            *missing,
+            born_from,
+            born_to,
+            *missing,
+        ]
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
-def _findings(candidates: set[str], query: _Query, missing_counties: set[int]) -> list[Finding]:
+def _findings(candidates: set[str], query: _Query) -> list[Finding]:
     """Read the candidate children in full (a few queries of CHUNK IDs) and apply the rules."""
     ids = sorted(candidates)
     enrolment: dict[str, list[dict[str, Any]]] = defaultdict(list)
     households: dict[str, dict[str, Any]] = {}
     roster: dict[str, str] = {}
+    poor: dict[str, dict[str, Any]] = {}
     household_q = Q(pk__in=[])
     for county_id, day in query.household_dates.items():
         household_q |= Q(county_id=county_id, as_of=day)
@@ -287,16 +334,30 @@ def _findings(candidates: set[str], query: _Query, missing_counties: set[int]) -
                 "id_number", "name"
             )
         )
+        for member_row in (
+            PovertyMember.objects.filter(
+                snapshot_id__in=query.poverty_ids,
+                poverty_status__in=POLICY_STATUSES,
+                id_number__in=chunk,
+            )
+            .order_by("county_id")
+            .values("id_number", "name", "county_id", "township", "village")
+        ):
+            poor.setdefault(member_row["id_number"], dict(member_row))
     school_ids = {r["school_id"] for rows in enrolment.values() for r in rows}
     schools = dict(Unit.objects.filter(pk__in=school_ids).values_list("pk", "name"))
     counties = set(query.county_ids)
+    missing_counties = set(query.missing_counties)
     born_from, born_to = compulsory_birth_range(query.as_of)
     findings: list[Finding] = []
     for id_number in ids:
         records = sorted(enrolment.get(id_number, []), key=lambda r: (r["school_id"], r["status"]))
         here = [r for r in records if r["county_id"] in counties]
         home = households.get(id_number)
-        if home is None and not here:
+        member = poor.get(id_number)
+        if member is not None and member["county_id"] not in counties:
+            member = None
+        if home is None and not here and member is None:
             continue
         details = [
             {
@@ -309,14 +370,23 @@ def _findings(candidates: set[str], query: _Query, missing_counties: set[int]) -
             for r in records
         ]
         birth = home["birth_date"] if home else _birth_from_id(id_number)
+        place: dict[str, Any] | None = home or member
         base: dict[str, Any] = {
             "id_number": id_number,
-            "name": (home["name"] if home else here[0]["name"]),
-            "county_id": home["county_id"] if home else min(r["county_id"] for r in here),
-            "registered_poor": id_number in roster,
+            "name": (
+                home["name"] if home else here[0]["name"] if here else member["name"]  # type: ignore[index]
+            ),
+            "county_id": (
+                home["county_id"]
+                if home
+                else min(r["county_id"] for r in here)
+                if here
+                else member["county_id"]  # type: ignore[index]
+            ),
+            "registered_poor": id_number in roster or id_number in poor,
             "birth_date": birth,
-            "township": home["township"] if home else "",
-            "village": home["village"] if home else "",
+            "township": place["township"] if place else "",
+            "village": place["village"] if place else "",
             "guardian": home["guardian"] if home else "",
             "phone": home["phone"] if home else "",
         }
@@ -335,26 +405,32 @@ def _findings(candidates: set[str], query: _Query, missing_counties: set[int]) -
             findings.append(Finding(kind=kind, school_id=school_id, details=info, **base))
 
         counted = [
-            r for r in records if r["status"] in ACTIVE_STATUSES or r["status"] in DROPOUT_STATUSES
+            r
+            for r in records
+            if r["status"] in HOLDS_PLACE_STATUSES or r["status"] in OUT_OF_SCHOOL_STATUSES
         ]
+        of_age = birth is not None and born_from <= birth <= born_to
+        if home is not None and home["county_id"] in missing_counties and of_age and not counted:
+            add(FindingKind.NOT_ENROLLED)
         if (
-            home is not None
-            and home["county_id"] in missing_counties
-            and birth is not None
-            and born_from <= birth <= born_to
+            member is not None
+            and member["county_id"] in missing_counties
+            and of_age
             and not counted
         ):
-            add(FindingKind.NOT_ENROLLED)
-        marked = [r for r in here if r["status"] in DROPOUT_STATUSES]
+            add(FindingKind.POOR_NOT_ENROLLED)
+        marked = [r for r in here if r["status"] in OUT_OF_SCHOOL_STATUSES]
         if marked:
             add(FindingKind.MARKED_DROPOUT, marked[0]["school_id"], status=marked[0]["status"])
-        active_schools = sorted({r["school_id"] for r in records if r["status"] in ACTIVE_STATUSES})
+        active_schools = sorted(
+            {r["school_id"] for r in records if r["status"] in HOLDS_PLACE_STATUSES}
+        )
         if here and len(active_schools) > 1:
             add(FindingKind.DOUBLE_ENROLLED, active_schools[0])
         names = {r["name"] for r in records} | ({home["name"]} if home else set())
         if id_number in roster:
             names.add(roster[id_number])
-        if len(names) > 1:
+        if len(names) > 1 and (home is not None or here):
             school_id = (
                 active_schools[0] if active_schools else (here[0]["school_id"] if here else None)
             )
@@ -383,7 +459,7 @@ def finding_place(finding: Finding) -> str:
         return "、".join(
             r["school"]
             for r in finding.details.get("enrolment", [])
-            if r["status"] in ACTIVE_STATUSES
+            if r["status"] in HOLDS_PLACE_STATUSES
         )
     if finding.school_id:
         return str(finding.details.get("school", ""))

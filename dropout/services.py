@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
+from intake import writer
 from tasks import audit, clock
 from tasks.clock import today
 from tasks.models import County, Unit
@@ -130,19 +132,19 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
 
 
 def _record_findings(findings: list[Finding], *, county: County, as_of: dt.date) -> tuple[int, int]:
+    """Open the cases and record the findings, set-based: the bulk writer (COPY plus one
+    INSERT … ON CONFLICT DO NOTHING on PostgreSQL, with the historical rows of exactly the
+    rows it inserted) for cases and findings, one INSERT … SELECT for the openings, one
+    UPDATE per change of flag or date; no statement per child."""
     by_child: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_child[finding.id_number].append(finding)
     ids = sorted(by_child)
-    existing: dict[str, tuple[int, str]] = {}
-    for chunk in _chunks(ids):
-        for pk, id_number, status in DropoutCase.objects.filter(id_number__in=chunk).values_list(
-            "pk", "id_number", "status"
-        ):
-            existing[id_number] = (pk, status)
+    existing = _cases_of(ids)
 
+    now = clock.now()
     opened_on = today()
-    new_cases = []
+    new_rows = []
     for id_number in ids:
         if id_number in existing:
             continue
@@ -161,35 +163,63 @@ def _record_findings(findings: list[Finding], *, county: County, as_of: dt.date)
         birth = first.birth_date or dt.date(
             int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])
         )
-        new_cases.append(
-            DropoutCase(
-                id_number=id_number,
-                name=first.name[:50],
-                gender="男" if int(id_number[16]) % 2 else "女",
-                birth_date=birth,
-                county_id=first.county_id or county.pk,
-                school_id=school_id,
-                grade=grade[:20],
-                township=first.township,
-                village=first.village,
-                guardian=first.guardian,
-                phone=first.phone,
-                is_registered_poor=first.registered_poor,
-                opened_on=opened_on,
+        new_rows.append(
+            (
+                id_number,
+                first.name[:50],
+                "男" if int(id_number[16]) % 2 else "女",
+                birth,
+                first.county_id or county.pk,
+                school_id,
+                grade[:20],
+                first.township[:50],
+                first.village[:50],
+                first.guardian[:50],
+                first.phone[:30],
+                first.registered_poor,
             )
         )
-    DropoutCase.objects.bulk_create(new_cases, batch_size=1000, ignore_conflicts=True)
+    opened = writer.bulk_write(
+        DropoutCase,
+        new_rows,
+        fields=[
+            "id_number",
+            "name",
+            "gender",
+            "birth_date",
+            "county_id",
+            "school_id",
+            "grade",
+            "township",
+            "village",
+            "guardian",
+            "phone",
+            "is_registered_poor",
+        ],
+        # Every column without a database default: the COPY path inserts only these.
+        constants={
+            "opened_on": opened_on,
+            "status": CaseStatus.SUSPECTED.value,
+            "is_left_behind": False,
+            "is_disabled": False,
+            "is_other_difficulty": False,
+            "cause": "",
+            "cause_note": "",
+            "measures": "",
+            "responsible_person": "",
+            "close_reason": "",
+            "outcome_note": "",
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict=["id_number"],
+    ).inserted
 
     cases: dict[str, tuple[int, str]] = dict(existing)
-    if new_cases:
-        new_pks = []
-        for chunk in _chunks([c.id_number for c in new_cases]):
-            for pk, id_number, status in DropoutCase.objects.filter(
-                id_number__in=chunk
-            ).values_list("pk", "id_number", "status"):
-                cases[id_number] = (pk, status)
-                new_pks.append(pk)
-        _audit_created(DropoutCase, new_pks)
+    if new_rows:
+        fresh = _cases_of([row[0] for row in new_rows])
+        cases.update(fresh)
+        new_pks = [pk for pk, _status in fresh.values()]
         _record_openings(county=county, as_of=as_of)
         _audit_created(
             CaseStatusChange,
@@ -213,7 +243,9 @@ def _record_findings(findings: list[Finding], *, county: County, as_of: dt.date)
             "pk", "case_id", "kind"
         ):
             known[(case_id, kind)] = pk
-    to_create: list[CaseFinding] = []
+    # The COPY path takes the JSON as text; the ORM path a dict.
+    as_json = connection.vendor == "postgresql"
+    to_create: list[tuple[Any, ...]] = []
     seen_again = []
     for finding in findings:
         case_id, status = cases[finding.id_number]
@@ -221,40 +253,60 @@ def _record_findings(findings: list[Finding], *, county: County, as_of: dt.date)
         if finding_pk is not None:
             seen_again.append(finding_pk)
             continue
+        details = _json_details(finding)
         to_create.append(
-            CaseFinding(
-                case_id=case_id,
-                kind=finding.kind,
-                first_seen_as_of=as_of,
-                last_seen_as_of=as_of,
-                details=_json_details(finding),
-                after_close=status not in OPEN_STATUSES,
+            (
+                case_id,
+                finding.kind,
+                json.dumps(details, ensure_ascii=False) if as_json else details,
+                status not in OPEN_STATUSES,
             )
         )
-    CaseFinding.objects.bulk_create(to_create, batch_size=1000, ignore_conflicts=True)
-    if to_create:
-        created_keys = {(f.case_id, f.kind) for f in to_create}
-        created_pks = []
-        for chunk in _chunks(sorted({case_id for case_id, _kind in created_keys})):
-            for pk, case_id, kind in CaseFinding.objects.filter(case_id__in=chunk).values_list(
-                "pk", "case_id", "kind"
-            ):
-                if (case_id, kind) in created_keys:
-                    created_pks.append(pk)
-        _audit_created(CaseFinding, created_pks)
+    recorded = writer.bulk_write(
+        CaseFinding,
+        to_create,
+        fields=["case_id", "kind", "details", "after_close"],
+        constants={"first_seen_as_of": as_of, "last_seen_as_of": as_of, "created_at": now},
+        conflict=["case_id", "kind"],
+    ).inserted
     for chunk in _chunks(seen_again):
         _update_audited(
             CaseFinding.objects.filter(pk__in=chunk, last_seen_as_of__lt=as_of),
             last_seen_as_of=as_of,
         )
-    return len(new_cases), len(to_create)
+    return opened, recorded
+
+
+def _cases_of(ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """ID number -> (case id, status) of the children among `ids` who have a case."""
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(ids):
+        for pk, id_number, status in DropoutCase.objects.filter(id_number__in=chunk).values_list(
+            "pk", "id_number", "status"
+        ):
+            found[id_number] = (pk, status)
+    return found
 
 
 def _audit_created(model: Any, pks: Iterable[int]) -> None:
     """Historical "+" rows for rows just written in bulk with `ignore_conflicts` (which
     returns no primary keys). A row that already has history was created by a concurrent
-    run, which recorded it; so each row is recorded once."""
-    for chunk in _chunks(sorted(set(pks))):
+    run, which recorded it; so each row is recorded once. PostgreSQL: one INSERT … SELECT."""
+    pks = sorted(set(pks))
+    if not pks:
+        return
+    if connection.vendor == "postgresql":
+        table = model._meta.db_table
+        historical = model.history.model._meta.db_table
+        sql, params = writer._history_sql(
+            model,
+            f"(SELECT t.*, TRUE AS xc_inserted FROM {table} t WHERE t.id = ANY(%s) "  # noqa: S608 - names from models
+            f"AND NOT EXISTS (SELECT 1 FROM {historical} x WHERE x.id = t.id)) AS written",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, pks])
+        return
+    for chunk in _chunks(pks):
         recorded = set(model.history.filter(id__in=chunk).values_list("id", flat=True))
         fresh = [pk for pk in chunk if pk not in recorded]
         if fresh:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from dropout.models import EnrolmentRecord, EnrolmentSnapshot, HouseholdChild
 from tasks.models import County, RosterSnapshot, RosterStudent, Stage, Unit
@@ -72,4 +73,35 @@ def roster(id_number: str, name: str, county_slug: str = "xuanzhou") -> RosterSt
         county=county,
         stage=Stage.PRIMARY,
         snapshot=snapshot,
+    )
+
+
+def poor_member(
+    id_number: str,
+    name: str,
+    county_slug: str = "xuanzhou",
+    as_of: str = "2019-09-01",
+    poverty_status: str = "未脱贫",
+    school_status: str = "小学",
+    village: str = "新田村",
+) -> Any:
+    """A member of a registered poor household on the poverty office's list (建档立卡)."""
+    from poverty.models import PovertyMember, PovertySnapshot
+
+    day = dt.date.fromisoformat(as_of)
+    county = County.objects.get(slug=county_slug)
+    snapshot, _ = PovertySnapshot.objects.get_or_create(county=county, as_of=day)
+    return PovertyMember.objects.create(
+        snapshot=snapshot,
+        county=county,
+        township="狸桥镇",
+        village=village,
+        household_number=f"H{id_number[-6:]}",
+        person_number=f"P{id_number[-6:]}",
+        name=name,
+        id_number=id_number,
+        relation="之子",
+        school_status=school_status,
+        poverty_status=poverty_status,
+        as_of=day,
     )
