@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dropout", "0006_enrolment_registry_fields"),
+        ("dropout", "0007_upload_in_intake"),
     ]
 
     operations = [
