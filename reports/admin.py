@@ -1,7 +1,13 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from intake.base import all_specs
 from tasks.admin import ScopedAdminMixin, ScopedTabularInline
 
 from .models import (
@@ -18,8 +24,33 @@ from .models import (
 )
 
 
+class ReportingSettingsForm(forms.ModelForm):
+    """The sheets a 月报 must hold, picked by their Chinese names (the field stores the
+    kinds' codes, which no user should have to type)."""
+
+    expected_kinds = forms.MultipleChoiceField(
+        label=_("月报应含的上传表格"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=lambda: [(s.key, s.title) for s in all_specs()],
+    )
+
+    class Meta:
+        model = ReportingSettings
+        fields = [
+            "due_day",
+            "expected_kinds",
+            "reminder_offsets",
+            "correction_days",
+            "escalation_prefix",
+            "circular_prefix",
+            "issuer",
+        ]
+
+
 @admin.register(ReportingSettings)
 class ReportingSettingsAdmin(admin.ModelAdmin):
+    form = ReportingSettingsForm
     list_display = [
         "__str__",
         "due_day",
@@ -99,3 +130,11 @@ class ReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "kind", "period", "state", "job_state", "generated_at"]
     list_filter = ["kind", "state"]
     readonly_fields = ["figures", "docx", "xlsx", "generated_at", "issued_at", "issued_by"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if "texts" in form.base_fields:  # the model's help text names the JSON keys
+            form.base_fields["texts"].help_text = _("正文各段落（摘要、工作要求等），印发前可修改")
+        return form

@@ -12,7 +12,8 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -281,10 +282,14 @@ class IndicatorInline(admin.TabularInline):
 
 @admin.register(Task)
 class TaskAdmin(AuditedAdmin):
-    list_display = ["number", "short_text", "group", "cadence_text"]
+    list_display = ["number", "brief", "group", "cadence_text"]
     list_filter = ["group"]
     search_fields = ["text", "units_text"]
     inlines = [ResponsibilityInline, DeadlineInline, IndicatorInline]
+
+    @admin.display(description=_("任务内容"))
+    def brief(self, obj: Task) -> str:
+        return obj.short_text
 
 
 @admin.register(Indicator)
@@ -380,3 +385,11 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):
 # its Celery signals in every process (the admin is autodiscovered by django.setup()).
 admin.site.unregister(PeriodicTask)
 admin.site.register(PeriodicTask, PeriodicTaskRunsAdmin)
+# Column headers the libraries leave untitled (Django shows the property's name in English).
+PeriodicTask.scheduler.fget.short_description = _("调度")  # type: ignore[attr-defined]
+CrontabSchedule.human_readable.fget.short_description = _("说明")  # type: ignore[attr-defined]
+PeriodicTaskRunsAdmin.crontab_translation.short_description = _("定时规则说明")  # type: ignore[attr-defined]
+# An untranslatable literal in the library; migrations keep reading Field._verbose_name.
+PeriodicTask._meta.get_field("task").verbose_name = _("任务名称")
+if TOTPDevice in admin.site._registry:
+    type(admin.site._registry[TOTPDevice]).search_help_text = _("按用户名或邮箱搜索")

@@ -11,7 +11,7 @@ renaming adds no migration to a third-party app.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig, apps
@@ -37,6 +37,13 @@ def rename(config: AppConfig, models: Names, fields: dict[str, Label]) -> None:
             label = fields.get(field.name)
             if label is not None and hasattr(field, "verbose_name"):
                 field.verbose_name = label
+
+
+def _access_words(what: str) -> Any:
+    def text(self: Any) -> str:
+        return f"{self.username} {what}（{self.attempt_time:%Y-%m-%d %H:%M}）"
+
+    return text
 
 
 class AxesConfig(AxesAppConfig):
@@ -69,6 +76,13 @@ class AxesConfig(AxesAppConfig):
                 "access_attempt": _("登录失败记录"),
             },
         )
+        # The library's titles are English f-strings (not translatable); the admin shows
+        # them as each record's heading and in its breadcrumbs.
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        AccessLog.__str__ = _access_words("登录记录")  # type: ignore[method-assign]
+        AccessAttempt.__str__ = _access_words("登录失败")  # type: ignore[method-assign]
+        AccessFailureLog.__str__ = _access_words("登录失败")  # type: ignore[method-assign]
 
 
 class TOTPConfig(TOTPDefaultConfig):
