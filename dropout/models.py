@@ -592,7 +592,8 @@ class CaseStatusChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
+        # The statuses' Chinese names: the admin titles the record with this.
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
 
 
 class CrosscheckRunQuerySet(ScopedQuerySet["CrosscheckRun"]):
