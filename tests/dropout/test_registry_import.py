@@ -294,3 +294,23 @@ def test_the_blank_template_has_the_registrys_columns_and_drop_downs(
     assert {"流失", "下落不明", "其他离校", "转学（转出）"} <= set(statuses)
     attendance = [c.value for c in options[get_column_letter(headers.index("就读方式") + 1)]]
     assert [v for v in attendance if v] == ["走读", "住校"]
+
+
+def test_a_large_export_is_written_with_copy_and_its_history(
+    monkeypatch: pytest.MonkeyPatch, xuanzhou_staff: Any, schools: dict[str, Any]
+) -> None:
+    # The COPY path (PostgreSQL) is taken from COPY_THRESHOLD rows; 0 takes it for three.
+    monkeypatch.setattr("dropout.imports.COPY_THRESHOLD", 0)
+    apply(validate(registry_xlsx(pupils()), xuanzhou_staff, as_of=AS_OF), xuanzhou_staff)
+    assert dict(EnrolmentRecord.objects.values_list("id_number", "boarding")) == {
+        A: False,
+        B: True,
+        C: True,
+    }
+    history = EnrolmentRecord.history.filter(id_number=B).get()  # type: ignore[attr-defined]
+    assert (history.history_type, history.student_number, history.stage) == ("+", "G" + B, "初中")
+    changed = pupils()
+    changed[1].attendance = "走读"
+    apply(validate(registry_xlsx(changed), xuanzhou_staff, as_of=AS_OF), xuanzhou_staff)
+    assert EnrolmentRecord.objects.get(id_number=B).boarding is False
+    assert EnrolmentRecord.history.filter(id_number=B).count() == 2  # type: ignore[attr-defined]
