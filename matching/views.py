@@ -118,7 +118,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     roster_match_job.delay_on_commit(run.pk)  # type: ignore[attr-defined]
     messages.success(
         request,
-        _("已提交 %(semester)s %(where)s 的名册比对，完成后结果显示在本页。")
+        _("已提交 %(semester)s（%(where)s）的名册比对，完成后结果显示在本页。")
         % {"semester": semester.code, "where": county.current_name() if county else _("全市")},
     )
     return redirect(f"{reverse('matching:page')}?{urlencode({'semester': semester.code})}")
