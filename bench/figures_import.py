@@ -91,8 +91,9 @@ def main() -> None:
 
     # 5,000 of the county's students owed an item and not paid it: the import pays them.
     report_rows = []
+    chosen: dict[str, object] = {}
     page = 1
-    while len(report_rows) < rows_wanted:
+    while len(chosen) < rows_wanted:
         report = selectors._omission_check(
             semester=semester,
             scope=EVERYTHING,
@@ -104,10 +105,9 @@ def main() -> None:
         if not report.rows:
             break
         report_rows += report.rows
+        for r in report.rows:
+            chosen.setdefault(r.id_number, r)  # one item per student: one row each
         page += 1
-    chosen = {}
-    for r in report_rows:
-        chosen.setdefault(r.id_number, r)  # one item per student: one row each
     picked = list(chosen.values())[:rows_wanted]
     tops = {r.id_number: r.top for r in picked}
     items = dict(SubsidyItem.objects.values_list("pk", "name"))

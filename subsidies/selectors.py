@@ -592,9 +592,14 @@ SELECT county_id, stage, COUNT(*) AS students,
        SUM(CASE WHEN owed > 0 AND paid = owed THEN 1 ELSE 0 END) AS complete_students,
        SUM(owed), SUM(paid), SUM(top_paid), SUM(late)
 FROM per_student GROUP BY county_id, stage"""  # noqa: S608 - only placeholders and constant table names
-    if findings.is_built(semester) and not findings.dirty():
+    stored = findings.is_built(semester) and not findings.dirty()
+    if stored:
         sql, params = _stored_figures_sql(semester, rules, scope, county_id, city_schools)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if stored:
+            # The per-student step hashes up to ~500k IDs (the city): in memory, not a
+            # sort spilled to disk as with the default 4 MB.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         records = cursor.fetchall()
 
@@ -680,12 +685,18 @@ r AS (
   WHERE r.is_active{roster_where}
   GROUP BY r.county_id, r.stage
 ),
-s AS (
-  SELECT s.county_id, s.stage, SUM(s.missing) AS missing, SUM(s.below) AS below,
-         SUM(s.late) AS late, COUNT(DISTINCT CASE WHEN s.missing = 1 THEN s.id_number END) AS incomplete
+per AS (
+  SELECT s.county_id, s.stage, s.id_number, SUM(s.missing) AS missing, SUM(s.below) AS below,
+         SUM(s.late) AS late
   FROM {findings.FINDINGS} s
   WHERE s.semester_id = %s AND s.owed = 1{found_where}
-  GROUP BY s.county_id, s.stage
+  GROUP BY s.county_id, s.stage, s.id_number
+),
+s AS (
+  -- Per student first (a hash aggregate), not COUNT(DISTINCT …), which sorts.
+  SELECT county_id, stage, SUM(missing) AS missing, SUM(below) AS below, SUM(late) AS late,
+         SUM(CASE WHEN missing > 0 THEN 1 ELSE 0 END) AS incomplete
+  FROM per GROUP BY county_id, stage
 )
 SELECT r.county_id, r.stage, r.students, r.owed_students,
        r.owed_students - COALESCE(s.incomplete, 0),
