@@ -182,3 +182,21 @@ def test_the_documents_count_the_rectification_items(
             load_workbook(report.xlsx.path)["整改事项"].iter_rows(min_row=2, values_only=True)
         )
         assert sum(r[1] for r in sheet_rows) == totals["rect_open"]
+
+
+def test_the_imported_sheet_totals_on_the_task_page_and_in_export_plan(
+    imported: None, city_reviewer: Any, tmp_path: Path
+) -> None:
+    jan, jun = dt.date(2019, 1, 1), dt.date(2019, 6, 1)
+    client = Client()
+    client.force_login(city_reviewer)
+    page = client.get("/tasks/13/?start=2019-01&end=2019-06").content.decode()
+    table = page.split('id="indicator-units"', 1)[1].split("</table>", 1)[0]
+    total = quantity(expected("建档立卡初中毕业生人数", jan, jun), "人")
+    assert f"<th>合计</th><th>{total}</th>" in table.replace("\n", "")
+    out = tmp_path / "计划.xlsx"
+    with time_machine.travel(dt.datetime(2019, 6, 16, 10, tzinfo=TZ), tick=False):
+        call_command("export_plan", str(out), stdout=io.StringIO())
+    rows = {r[1]: r for r in load_workbook(out)["指标汇总"].iter_rows(min_row=2, values_only=True)}
+    for name in ("培训人次", "建档立卡初中毕业生人数", "中央资金"):
+        assert rows[name][3] == expected(name, jan, jun)
