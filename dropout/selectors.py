@@ -248,18 +248,24 @@ class _Query:
                 f"UNION SELECT id_number FROM {p} WHERE snapshot_id IN ({P}))"
             )
             restrict_params = [*here, *hp, *poverty]
+        # Names compare byte-wise: min/max only ask "are they all the same", and the
+        # database's default collation (strcoll) costs several times more per row.
+        binary = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
         sql = (
-            # Per child, what the registry says: the lowest and highest school where the
-            # child holds a place (two schools when they differ), whether a record is in
-            # these counties, marks the child out of school there, or counts at all.
-            f"WITH g AS (SELECT e.id_number AS id_number, "  # noqa: S608 - names from models, values as parameters
-            f"MIN(CASE WHEN e.status IN ({PL}) THEN e.school_id END) AS p_min, "
-            f"MAX(CASE WHEN e.status IN ({PL}) THEN e.school_id END) AS p_max, "
-            f"MAX(CASE WHEN e.snapshot_id IN ({H}) THEN 1 ELSE 0 END) AS here, "
-            f"MAX(CASE WHEN e.snapshot_id IN ({H}) AND e.status IN ({MK}) THEN 1 ELSE 0 END) AS marked, "
-            f"MAX(CASE WHEN e.status IN ({PL}) OR e.status IN ({MK}) THEN 1 ELSE 0 END) AS counted, "
-            "MIN(e.name) AS n_min, MAX(e.name) AS n_max "
-            f"FROM {e} e WHERE e.snapshot_id IN ({S}) {restrict} GROUP BY e.id_number), "
+            # Per record, once (OFFSET 0 keeps PostgreSQL from repeating the
+            # expressions in every aggregate; ORDER BY lets it read the covering index
+            # in ID order and group as it goes): st 1 holds a place, 2 marks the child
+            # out of school; mine: the record is in one of these counties' snapshots.
+            f"WITH g AS (SELECT id_number, "  # noqa: S608 - names from models, values as parameters
+            "MIN(CASE WHEN st = 1 THEN school_id END) AS p_min, "
+            "MAX(CASE WHEN st = 1 THEN school_id END) AS p_max, "
+            "MAX(mine) AS here, MAX(CASE WHEN st = 2 THEN mine ELSE 0 END) AS marked, "
+            "MAX(st) AS counted, MIN(name) AS n_min, MAX(name) AS n_max "
+            f"FROM (SELECT e.id_number, e.school_id, e.name{binary} AS name, "
+            f"CASE WHEN e.status IN ({PL}) THEN 1 WHEN e.status IN ({MK}) THEN 2 ELSE 0 END AS st, "
+            f"CASE WHEN e.snapshot_id IN ({H}) THEN 1 ELSE 0 END AS mine "
+            f"FROM {e} e WHERE e.snapshot_id IN ({S}) {restrict} ORDER BY e.id_number OFFSET 0) rec "
+            "GROUP BY id_number), "
             f"hh AS (SELECT h.id_number, h.name, h.birth_date, h.county_id FROM {h} h WHERE {hf}), "
             # Registered poor children of compulsory age (birth date from the ID number).
             f"pm AS (SELECT DISTINCT m.id_number, m.county_id FROM {p} m WHERE m.snapshot_id IN ({P}) "
@@ -279,12 +285,8 @@ class _Query:
         )
         params = [
             *places,
-            *places,
-            *here,
-            *here,
             *marks,
-            *places,
-            *marks,
+            *here,
             *snaps,
             *restrict_params,
             *hp,
