@@ -79,7 +79,19 @@ class ValidationResult:
 
 @dataclass
 class ImportContext:
-    """Who imports, for which unit, and how to report progress."""
+    """Who imports, for which unit, and how to report progress.
+
+    `options` carries what the uploader gave beside the file:
+
+    - "dry_run": True while only validating (`import_sheet --dry-run`, the admin preview);
+    - "period": the 所属月份 of the upload page / `import_sheet --period` (first day of the
+      month, a datetime.date) or None;
+    - "as_of": the 统计日期 of the upload page / `import_sheet --as-of YYYY-MM-DD`: a
+      datetime.date, never after `tasks.clock.today()` (the page and the command refuse a
+      later or malformed date with a Chinese message), or None when none was given. A spec
+      whose file has no date column takes it with `ctx.options.get("as_of")`. The page
+      offers the field for specs with a date column (see `ImportSpec.takes_as_of`).
+    """
 
     user: Any
     scope: Scope
@@ -87,6 +99,10 @@ class ImportContext:
     upload: Upload | None = None
     progress: Callable[[str, int, int], None] = lambda stage, done, total: None
     options: dict[str, Any] = field(default_factory=dict)
+
+
+#: The date columns whose value the uploader may give for the whole file instead.
+AS_OF_COLUMNS = frozenset({"统计日期", "数据日期"})
 
 
 class ImportSpec(abc.ABC):
@@ -98,6 +114,12 @@ class ImportSpec(abc.ABC):
     #: The data area whose cached figures an applied upload makes stale (tasks/figures.py);
     #: by default the app the spec lives in ("subsidies", "dropout").
     area: ClassVar[str] = ""
+
+    @property
+    def takes_as_of(self) -> bool:
+        """Whether the file may leave its date to the uploader (统计日期 on the page,
+        `--as-of`): the spec has a date column a file may lack."""
+        return any(c.name in AS_OF_COLUMNS for c in self.columns)
 
     @property
     def data_area(self) -> str:

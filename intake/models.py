@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from tasks import audit, clock
 from tasks.models import Unit
 from tasks.scoping import ScopedQuerySet
+from xc_fupin.lib.text import header_key
 
 
 def upload_path(instance: Upload, filename: str) -> str:
@@ -54,6 +55,9 @@ class Upload(models.Model):
     size = models.PositiveBigIntegerField(_("大小（字节）"))
     sha256 = models.CharField(_("文件摘要"), max_length=64, db_index=True)
     period = models.DateField(_("所属月份"), null=True, blank=True)
+    # The date the uploader gave for a file without a date column (统计日期 on the page,
+    # `import_sheet --as-of`); reaches the spec as ctx.options["as_of"].
+    as_of = models.DateField(_("统计日期"), null=True, blank=True)
     state = models.CharField(
         _("状态"), max_length=12, choices=State.choices, default=State.RECEIVED
     )
@@ -118,3 +122,49 @@ class Upload(models.Model):
     @property
     def is_busy(self) -> bool:
         return self.state in {self.State.RECEIVED, self.State.VALIDATING, self.State.APPLYING}
+
+
+class HeaderMappingQuerySet(ScopedQuerySet["HeaderMapping"]):
+    scope_county_lookup = "unit__county"
+    scope_unit_lookup = "unit"
+
+
+class HeaderMapping(models.Model):
+    """A header of a unit's files that means one of a sheet's columns (e.g. 学生身份证
+    for 身份证号), chosen by the unit's user on an upload that lacked the column. Used for
+    the unit's later uploads of that kind, from the page and from `import_sheet`."""
+
+    unit = models.ForeignKey(Unit, models.CASCADE, related_name="+", verbose_name=_("单位"))
+    kind = models.CharField(_("表格类型"), max_length=30)
+    header = models.CharField(_("文件中的列名"), max_length=100)
+    column = models.CharField(_("对应的列"), max_length=50)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("设置人"),
+    )
+    created_at = clock.DateTimeField(_("设置时间"), auto_now_add=True)
+
+    objects = HeaderMappingQuerySet.as_manager()
+    history = audit.history()
+
+    class Meta:
+        verbose_name = _("列名对应")
+        verbose_name_plural = _("列名对应")
+        ordering = ["kind", "column"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "kind", "header"], name="headermapping_one_per_header"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.header} → {self.column}"
+
+    @staticmethod
+    def key(header: str) -> str:
+        """The form a header is compared in (the sheet reader's own normalisation)."""
+        return header_key(header)

@@ -46,10 +46,10 @@ from tasks.audit import audit_source
 from tasks.figures import data_changed
 from tasks.models import Unit
 from tasks.scoping import Scope, unit_scope, user_scope
-from xc_fupin.lib.sheets import SheetError, read_table
+from xc_fupin.lib.sheets import ColumnSpec, SheetError, read_table
 
 from .base import ImportContext, ImportSpec, ValidationResult, get_spec
-from .models import Upload
+from .models import HeaderMapping, Upload
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,7 @@ def upload_receive(
     filename: str,
     unit: Unit | None = None,
     period: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> Upload:
     """Store an uploaded spreadsheet, unvalidated (state RECEIVED).
 
@@ -217,7 +218,13 @@ def upload_receive(
     if unit is None or not Unit.objects.for_user(user).filter(pk=unit.pk).exists():
         raise PermissionDenied(_("您不能以该单位的名义上传。"))
     return upload_store(
-        user=user, kind=kind, content=content, filename=filename, unit=unit, period=period
+        user=user,
+        kind=kind,
+        content=content,
+        filename=filename,
+        unit=unit,
+        period=period,
+        as_of=as_of,
     )
 
 
@@ -229,6 +236,7 @@ def upload_store(
     filename: str,
     unit: Unit,
     period: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> Upload:
     """Store a file as an Upload (RECEIVED) without permission checks: for commands run by
     an administrator. Raises ValidationError when the file is empty or too large."""
@@ -254,6 +262,7 @@ def upload_store(
         size=len(content),
         sha256=digest,
         period=period,
+        as_of=as_of_checked(as_of),
     )
     upload.file.save("upload", ContentFile(content), save=False)
     upload.save()
@@ -270,15 +279,42 @@ def _context(upload: Upload, *, dry_run: bool = False) -> ImportContext:
         unit=upload.unit,
         upload=upload,
         progress=_progress_writer(upload),
-        options={"dry_run": dry_run, "period": upload.period},
+        options={"dry_run": dry_run, "period": upload.period, "as_of": upload.as_of},
     )
+
+
+def as_of_checked(as_of: dt.date | None) -> dt.date | None:
+    """The uploader's 统计日期, refused (ValidationError, Chinese) when after today."""
+    if as_of is not None and as_of > clock.today():
+        raise ValidationError(
+            {
+                "as_of": _("统计日期 %(d)s 晚于今天（%(t)s），请填写数据实际截至的日期。")
+                % {"d": as_of.isoformat(), "t": clock.today().isoformat()}
+            }
+        )
+    return as_of
+
+
+def mapped_columns(spec: ImportSpec, unit: Unit | None) -> list[ColumnSpec]:
+    """The spec's columns, each also accepting the headers the unit mapped to it."""
+    extra: dict[str, list[str]] = {}
+    if unit is not None:
+        for header, column in HeaderMapping.objects.filter(unit=unit, kind=spec.key).values_list(
+            "header", "column"
+        ):
+            extra.setdefault(column, []).append(header)
+    if not extra:
+        return list(spec.columns)
+    return [
+        ColumnSpec(c.name, (*c.aliases, *extra.get(c.name, ())), c.required) for c in spec.columns
+    ]
 
 
 def _read_and_validate(
     spec: ImportSpec, content: bytes, filename: str, ctx: ImportContext
 ) -> ValidationResult:
     ctx.progress(_("读取文件"), 0, 1)
-    table = read_table(content, filename=filename, columns=spec.columns)
+    table = read_table(content, filename=filename, columns=mapped_columns(spec, ctx.unit))
     ctx.progress(_("逐行校验"), 0, len(table.rows))
     result = spec.validate(table, ctx)
     result.total = result.total or len(table.rows)
@@ -356,6 +392,13 @@ def upload_validate(upload_id: int) -> Upload:
         upload.file_error = str(exc)
         upload.state = Upload.State.REJECTED
         upload.validated_at = clock.now()
+        # Required columns the header lacks, and its headers no column took: the page
+        # offers to map one to the other (upload_map_headers).
+        upload.preview = (
+            {"missing": list(exc.missing), "unmatched": list(exc.unmatched)}
+            if exc.missing and exc.unmatched
+            else {}
+        )
         _save_outcome(upload, _VALIDATION_FIELDS)
         return upload
     except Exception:
@@ -574,9 +617,68 @@ def validate_content(
     unit: Unit,
     user: Any,
     scope: Scope | None = None,
+    period: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> ValidationResult:
     """Validate without storing anything (for `import_sheet --dry-run`)."""
     ctx = ImportContext(
-        user=user, scope=scope or unit_scope(unit), unit=unit, options={"dry_run": True}
+        user=user,
+        scope=scope or unit_scope(unit),
+        unit=unit,
+        options={"dry_run": True, "period": period, "as_of": as_of_checked(as_of)},
     )
     return _read_and_validate(spec, content, filename, ctx)
+
+
+def upload_map_headers(*, user: Any, upload: Upload, choices: dict[str, str]) -> Upload:
+    """Remember, for the upload's unit and kind, which header of the file means each
+    missing column (`choices`: column -> header, both from the upload's own lists), and
+    validate the upload again (RECEIVED; the caller runs or sends the validation).
+
+    Raises PermissionDenied outside the user's scope, ValidationError (Chinese) when the
+    upload is not waiting for a mapping or a choice is not one offered."""
+    _check_may_handle(user, upload, _("您不能为该文件设置列名对应。"))
+    offered = upload.preview if upload.state == Upload.State.REJECTED else {}
+    missing = set(offered.get("missing") or ())
+    unmatched = set(offered.get("unmatched") or ())
+    if not missing:
+        raise ValidationError(_("该文件没有待对应的列。"))
+    picked = {c: h for c, h in choices.items() if h}
+    if not picked:
+        raise ValidationError(_("请至少为一个缺少的列选择文件中的列名。"))
+    for column, header in picked.items():
+        if column not in missing or header not in unmatched:
+            raise ValidationError(
+                _("“%(h)s”不能对应“%(c)s”：请从页面列出的列名中选择。") % {"h": header, "c": column}
+            )
+    if len(set(picked.values())) < len(picked):
+        raise ValidationError(_("同一个列名只能对应一个列。"))
+    with transaction.atomic():
+        for column, header in picked.items():
+            mapping, _created = HeaderMapping.objects.update_or_create(
+                unit=upload.unit,
+                kind=upload.kind,
+                header=header,
+                defaults={"column": column, "created_by": user},
+            )
+        claimed = Upload.objects.filter(pk=upload.pk, state=Upload.State.REJECTED).update(
+            state=Upload.State.RECEIVED,
+            file_error="",
+            preview={},
+            errors=[],
+            progress_stage=_("排队中"),
+            queued_at=Now(),
+        )
+        if not claimed:
+            raise ValidationError(_("该文件的状态已改变，请刷新页面。"))
+    upload.refresh_from_db()
+    audit.record(upload, user=user)
+    return upload
+
+
+def header_mapping_remove(*, user: Any, mapping: HeaderMapping) -> None:
+    """Forget a remembered header (the unit's later files need the column's own name)."""
+    mine = HeaderMapping.objects.for_user(user).filter(pk=mapping.pk).exists()
+    if not mine or not user.has_perm(get_spec(mapping.kind).permission):
+        raise PermissionDenied(_("您不能删除该列名对应。"))
+    mapping.delete()

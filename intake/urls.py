@@ -16,5 +16,11 @@ urlpatterns = [
     path("uploads/<int:pk>/file/", views.upload_file, name="upload_file"),
     path("uploads/<int:pk>/errors.xlsx", views.upload_errors_xlsx, name="upload_errors"),
     path("uploads/<int:pk>/passwords.xlsx", views.upload_passwords, name="upload_passwords"),
+    path("uploads/<int:pk>/map/", views.upload_map, name="upload_map"),
+    path(
+        "uploads/mappings/<int:pk>/delete/",
+        views.header_mapping_delete,
+        name="header_mapping_delete",
+    ),
     path("uploads/template/<slug:kind>.xlsx", views.upload_template, name="upload_template"),
 ]

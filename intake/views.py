@@ -32,7 +32,7 @@ from xc_fupin.lib.export import xlsx_bytes
 from . import jobs
 from . import services as uploads
 from .base import all_specs, get_spec
-from .models import Upload
+from .models import HeaderMapping, Upload
 from .upload_templates import template_xlsx
 
 ERRORS_PER_PAGE = 200
@@ -48,6 +48,16 @@ class UploadForm(forms.Form):
         help_text=gettext_lazy("这份表格算作哪个月的月报（按月报送的发放明细、学籍等）"),
         error_messages={"required": gettext_lazy("请填写所属月份，例如 2019-05。")},
     )
+    as_of = forms.DateField(
+        label=gettext_lazy("统计日期"),
+        required=False,
+        help_text=gettext_lazy(
+            "学籍、扶贫等导出表没有日期列时填写：数据截至哪一天（例如 2019-06-10）；"
+            "表中有“统计日期”列时可不填"
+        ),
+        error_messages={"invalid": gettext_lazy("统计日期格式不对，请按 2019-06-10 的格式填写。")},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     file = forms.FileField(
         label=gettext_lazy("文件"),
         error_messages={
@@ -61,6 +71,26 @@ class UploadForm(forms.Form):
         kind = self.fields["kind"]
         assert isinstance(kind, forms.ChoiceField)
         kind.choices = [("", "——请选择——")] + [(s.key, s.title) for s in specs_for(user)]
+        # Which kinds take the date (static/intake/upload_form.js shows the field for them).
+        self.fields["as_of"].widget.attrs["data-kinds"] = " ".join(
+            s.key for s in specs_for(user) if s.takes_as_of
+        )
+
+    def clean_as_of(self) -> dt.date | None:
+        as_of: dt.date | None = self.cleaned_data.get("as_of")
+        if as_of is not None and as_of > today():
+            raise forms.ValidationError(
+                _("统计日期 %(d)s 晚于今天（%(t)s），请填写数据实际截至的日期。")
+                % {"d": as_of.isoformat(), "t": today().isoformat()}
+            )
+        return as_of
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("kind")
+        if kind and not get_spec(kind).takes_as_of:
+            data["as_of"] = None  # a kind without a date column has no use for it
+        return data
 
 
 def specs_for(user: Any) -> list[Any]:
@@ -100,6 +130,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
                     content=f.read(),
                     filename=f.name,
                     period=form.cleaned_data["period"].replace(day=1),
+                    as_of=form.cleaned_data.get("as_of"),
                 )
             except ValidationError as exc:
                 for msg in exc.messages:
@@ -120,8 +151,23 @@ def upload_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "specs": specs_for(user),
             "max_mb": settings.UPLOAD_MAX_BYTES // 1048576,
+            "mappings": _mappings(user, titles),
         },
     )
+
+
+def _mappings(user: Any, titles: dict[str, str]) -> list[HeaderMapping]:
+    """The remembered headers of the user's units, for the kinds the user may upload."""
+    kinds = [s.key for s in specs_for(user)]
+    found = list(
+        HeaderMapping.objects.for_user(user)
+        .filter(kind__in=kinds)
+        .select_related("unit")
+        .order_by("unit__name", "kind", "column", "header")
+    )
+    for m in found:
+        m.kind_title = titles.get(m.kind, m.kind)  # type: ignore[attr-defined]
+    return found
 
 
 def _stall(upload: Upload) -> tuple[bool, bool]:
@@ -148,6 +194,9 @@ def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "skipped": upload.skipped[:ERRORS_PER_PAGE],
             "stalled": stalled,
             "queue_down": queue_down,
+            "may_map": bool(upload.preview.get("missing"))
+            and upload.state == Upload.State.REJECTED
+            and request.user.has_perm(get_spec(upload.kind).permission),
         },
     )
 
@@ -268,3 +317,36 @@ def upload_passwords(request: HttpRequest, pk: int) -> HttpResponse:
     response = download(passwords_workbook(issued), f"初始密码-上传{upload.pk}.xlsx")
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_POST
+def upload_map(request: HttpRequest, pk: int) -> HttpResponse:
+    """Map the file's headers to the missing columns, remember them, validate again."""
+    upload = _scoped(request, pk)
+    missing = upload.preview.get("missing") or []
+    choices = {column: request.POST.get(f"map-{i}", "") for i, column in enumerate(missing)}
+    try:
+        uploads.upload_map_headers(user=request.user, upload=upload, choices=choices)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("intake:upload", pk=pk)
+    messages.success(request, _("已记住列名对应，本单位以后上传同类表格时自动使用。已重新校验。"))
+    _run_or_enqueue(upload, jobs.upload_validate_job, uploads.upload_validate)
+    return redirect("intake:upload", pk=pk)
+
+
+@login_required
+@require_POST
+def header_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    mapping = get_object_or_404(HeaderMapping.objects.for_user(request.user), pk=pk)
+    try:
+        uploads.header_mapping_remove(user=request.user, mapping=mapping)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("已删除列名对应：%(h)s → %(c)s。") % {"h": mapping.header, "c": mapping.column},
+        )
+    return redirect("intake:uploads")

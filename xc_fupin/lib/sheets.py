@@ -120,11 +120,25 @@ logger = logging.getLogger(__name__)
 
 
 class SheetError(ValueError):
-    """The whole file is refused; str(error) is a Chinese message naming the file."""
+    """The whole file is refused; str(error) is a Chinese message naming the file.
 
-    def __init__(self, reason: str, *, filename: str = "") -> None:
+    A header lacking required columns also says which (`missing`, canonical names) and
+    which header cells of that row matched no column (`unmatched`, as written), so the
+    upload page can offer to map one to the other.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        filename: str = "",
+        missing: Sequence[str] = (),
+        unmatched: Sequence[str] = (),
+    ) -> None:
         self.reason = reason
         self.filename = filename
+        self.missing = tuple(missing)
+        self.unmatched = tuple(unmatched)
         if filename:
             self.message = _("文件“%(filename)s”：%(reason)s") % {
                 "filename": filename,
@@ -821,9 +835,18 @@ def detect_header(
             % {"n": HEADER_SCAN_ROWS, "columns": "、".join(wanted)}
         )
     if missing:
+        used = set(best_mapping.values())
+        cells = rows[best_index] if isinstance(rows[best_index], (list, tuple)) else []
+        unmatched = [
+            " ".join(str(cell).split())
+            for index, cell in enumerate(cells)
+            if index not in used and cell is not None and str(cell).strip()
+        ]
         raise SheetError(
             _("未找到表头：缺少列 %(missing)s（按第%(row)d行作为表头查找）")
-            % {"missing": "、".join(missing), "row": best_index + 1}
+            % {"missing": "、".join(missing), "row": best_index + 1},
+            missing=missing,
+            unmatched=list(dict.fromkeys(unmatched)),
         )
     return best_index, best_mapping
 
@@ -978,7 +1001,10 @@ def _read(
         except SheetError as error:
             if first_error is None:
                 first_error = SheetError(
-                    _("工作表“%(sheet)s”%(reason)s") % {"sheet": sheet_name, "reason": error.reason}
+                    _("工作表“%(sheet)s”%(reason)s")
+                    % {"sheet": sheet_name, "reason": error.reason},
+                    missing=error.missing,
+                    unmatched=error.unmatched,
                 )
     if first_error is None:
         raise SheetError(_("文件中没有可读取的工作表"))
@@ -1021,7 +1047,9 @@ def read_table(
         except SheetError as error:
             if error.filename:
                 raise
-            raise SheetError(error.reason, filename=filename) from error
+            raise SheetError(
+                error.reason, filename=filename, missing=error.missing, unmatched=error.unmatched
+            ) from error
 
 
 def table_from_grid(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from intake.models import Upload
 from intake.services import upload_apply, upload_store, upload_validate, validate_content
 from intake.users import USERS
 from tasks.accounts import account_passwords_issue, passwords_workbook
+from tasks.clock import today
 from tasks.models import Unit, User
 from tasks.scoping import unit_scope
 
@@ -27,6 +29,21 @@ def _system_user() -> User:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    """--as-of as a date: YYYY-MM-DD, not after today (the one clock)."""
+    if not value:
+        return None
+    try:
+        date = dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise CommandError(
+            f"--as-of 日期格式不对：{value}（应为 YYYY-MM-DD，例如 2019-06-10）"
+        ) from None
+    if date > today():
+        raise CommandError(f"--as-of 日期 {date.isoformat()} 晚于今天（{today().isoformat()}）")
+    return date
 
 
 class Command(BaseCommand):
@@ -48,6 +65,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只校验，不写入")
         parser.add_argument("--period", help="所属月份 YYYY-MM（计入该月月报）")
         parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            help="统计日期 YYYY-MM-DD：文件中没有日期列时（学籍、扶贫导出表等）数据截至的日期",
+        )
+        parser.add_argument(
             "--passwords",
             type=Path,
             help="导入用户账号（users）时必填：新账号的一次性初始密码写入此 .xlsx 文件",
@@ -61,8 +83,10 @@ class Command(BaseCommand):
         unit: str,
         dry_run: bool,
         passwords: Path | None = None,
+        as_of: str | None = None,
         **options: Any,
     ) -> None:
+        as_of_date = _as_of(as_of)
         if kind == USERS.key and not dry_run and passwords is None:
             raise CommandError(
                 "导入用户账号须指定 --passwords 输出文件（一次性初始密码写入该文件）"
@@ -92,6 +116,7 @@ class Command(BaseCommand):
                     unit=acting,
                     user=user,
                     scope=unit_scope(acting),
+                    as_of=as_of_date,
                 )
             except SheetError as exc:
                 raise CommandError(str(exc), returncode=1) from None
@@ -99,7 +124,12 @@ class Command(BaseCommand):
             accepted, rejected = len(result.rows), result.rejected_rows
         else:
             upload = upload_store(
-                user=user, kind=kind, content=content, filename=file.name, unit=acting
+                user=user,
+                kind=kind,
+                content=content,
+                filename=file.name,
+                unit=acting,
+                as_of=as_of_date,
             )
             upload = upload_validate(upload.pk)
             if upload.file_error:
