@@ -13,6 +13,7 @@ import contextlib
 import http.client
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -81,6 +82,13 @@ def running(
     env: dict[str, str], port: int, *, workers: int, threads: int, concurrency: int = 1
 ) -> Iterator[None]:
     """gunicorn and one Celery worker, up until the block ends."""
+    try:
+        http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
+    except OSError:
+        pass  # free, as it should be
+    else:
+        # Something else answers there: measuring it would measure the wrong server.
+        raise SystemExit(f"端口 {port} 已被其他程序占用；请换一个端口（见脚本说明的环境变量）")
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "createcachetable")
     # What the beat job does after data changes: dashboards open on warm figures.
@@ -124,6 +132,8 @@ def running(
     )
     try:
         for _ in range(200):
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn 未能启动（退出码 {server.returncode}）")
             try:
                 http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
                     "GET", "/accounts/login/"
@@ -194,11 +204,12 @@ class Session:
 
     def login(self) -> None:
         self.request("GET", "/accounts/login/")
-        status, _, _ = self.post_form(
+        status, body, _ = self.post_form(
             "/accounts/login/", {"username": self.username, "password": PASSWORD}
         )
         if status != 302:
-            raise RuntimeError(f"login failed for {self.username}: {status}")
+            text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body.decode(errors="replace")))
+            raise RuntimeError(f"login failed for {self.username}: HTTP {status} {text[:300]}")
 
 
 def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:

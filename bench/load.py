@@ -48,7 +48,7 @@ from bench._stack import (  # noqa: E402
     stack_env,
 )
 
-PORT = int(os.environ.get("LOAD_PORT", "8765"))
+PORT = int(os.environ.get("LOAD_PORT", "18765"))
 VAR = ROOT / "var" / "load"
 TARGET_MS = 300
 
