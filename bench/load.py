@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="只建库，不测（提前准备）")
     args = parser.parse_args()
     scale = args.scale or (0.02 if args.quick else 1.0)
     users = args.users or (6 if args.quick else 50)
@@ -138,6 +139,8 @@ def main() -> None:
     env = stack_env(db_url, var=VAR, today="2019-06-16", broker_db=11)
     if args.rebuild or not database_exists(db_url):
         build(db_url, env, roster, payments)
+    if args.build_only:
+        return
     with running(env, PORT, workers=args.workers, threads=args.threads):
         run(db_url, users, seconds, args, f"名册 {roster:,} × 发放 {payments:,}")
 

@@ -214,6 +214,7 @@ def main() -> None:
     parser.add_argument("--spread", type=int, default=None, help="上传集中到达的时间窗（秒）")
     parser.add_argument("--users", type=int, default=None)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="只建基础库，不测（提前准备）")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=2, help="Celery 工作进程数")
@@ -234,6 +235,8 @@ def main() -> None:
     manifest_path = SHEETS / "manifest.json"
     if args.rebuild or not database_exists(base_url) or not manifest_path.exists():
         build_base(base_url, base_env, scale, counties, schools, rows)
+    if args.build_only:
+        return
     recreate_database(run_url, template=database_name(base_url))
     env = stack_env(run_url, var=VAR, today=TODAY, broker_db=12)
     manifest = json.loads(manifest_path.read_text())
