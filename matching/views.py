@@ -109,7 +109,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("matching:page")
     semester, county = form.cleaned_data["semester"], form.cleaned_data["county"]
     run = services.run_start(

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         )
         for f in findings.iterator(chunk_size=2000):
             label = "未匹配" if f.kind == FindingKind.UNMATCHED else "学段不符"
-            where = f" {f.school.name}" if f.school_id else ""
+            where = f" {f.school.name}" if f.school is not None else ""
             self.stdout.write(
                 f"{label} {f.county.current_name()} {mask_id_number(f.id_number)} "
                 f"{mask_name(f.name)} {f.school_status}{where}：{f.reason}"
