@@ -2,10 +2,10 @@
 
 `import_sheet users FILE --passwords OUT.xlsx` and the upload page (administrators only)
 go through this spec like every other sheet: every row is checked first, any error and
-nothing is written. Each column has its own small `clean_*` function (raises ValueError
-with the Chinese reason), so the declarative import framework can take them over as
-column parsers; the spec keeps the cross-row rules (duplicate user names) and the ones
-that need two columns (a role must fit the unit's kind).
+nothing is written. A declarative spec: each column's parser wraps its small `clean_*`
+function (raises ValueError with the Chinese reason; the framework reads each distinct
+value once and names row and column); the spec keeps the rules across columns and rows
+(a role must fit the unit's kind, duplicate user names) and what is already stored.
 
 New accounts get no password here: `tasks.accounts.account_passwords_issue` gives each a
 random one-time password exactly once, after the apply (the command writes them to its
@@ -17,7 +17,7 @@ changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import Group
@@ -28,10 +28,12 @@ from django.utils.translation import gettext as _
 
 from tasks import roles
 from tasks.models import Unit, User
-from xc_fupin.lib.sheets import ColumnSpec, Table
+from xc_fupin.lib.sheets import Table
 from xc_fupin.lib.text import normalize_text
 
-from .base import ImportContext, ImportSpec, ValidationResult
+from .base import ImportContext, ValidationResult
+from .columns import CellError, Column, Parser
+from .specs import DeclarativeSpec, FirstSeen, Row
 
 SYSTEM_USERNAMES = frozenset({"system-import"})  # the account import_sheet acts as
 
@@ -190,17 +192,62 @@ def check_role_fits_unit(role: str, unit: Unit) -> None:
         )
 
 
-class UsersSpec(ImportSpec):
+class _Cleaned(Parser):
+    """A column parser from one of the `clean_*` functions above (ValueError -> the
+    cell's error); blanks go to the function too, which knows whether they are allowed."""
+
+    parse_blank = True
+
+    def __init__(self, clean: Callable[[object], Any], *, cached: bool = True) -> None:
+        self.clean = clean
+        self.cached = cached
+
+    def parse(self, raw: object) -> Any:
+        try:
+            return self.clean(raw)
+        except ValueError as error:
+            raise CellError(str(error)) from None
+
+
+class _UnitCell(Parser):
+    """单位: by code, school code, full or short name (`Units`), loaded once per file."""
+
+    parse_blank = True
+
+    def bind(self, ctx: Any) -> Callable[[object], Any]:
+        return _Cleaned(Units().get).parse
+
+
+class _Roles(_Cleaned):
+    def choices(self) -> list[str]:
+        return list(roles.ALL_ROLES)
+
+
+class UsersSpec(DeclarativeSpec):
     key = "users"
     title = "用户账号"
     permission = "tasks.add_user"
-    columns: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("用户名", ("登录名", "账号", "帐号", "用户账号")),
-        ColumnSpec("姓名", ("真实姓名", "用户姓名")),
-        ColumnSpec("单位", ("所在单位", "单位名称", "单位代码", "工作单位")),
-        ColumnSpec("角色", ("用户角色", "权限角色")),
-        ColumnSpec("手机", ("手机号", "手机号码", "电话", "联系电话"), required=False),
-        ColumnSpec("邮箱", ("电子邮箱", "电子邮件", "Email", "E-mail"), required=False),
+    columns: ClassVar[Sequence[Column]] = [
+        Column(
+            "用户名",
+            ("登录名", "账号", "帐号", "用户账号"),
+            parser=_Cleaned(clean_username, cached=False),
+        ),
+        Column("姓名", ("真实姓名", "用户姓名"), parser=_Cleaned(clean_full_name, cached=False)),
+        Column("单位", ("所在单位", "单位名称", "单位代码", "工作单位"), parser=_UnitCell()),
+        Column("角色", ("用户角色", "权限角色"), parser=_Roles(clean_role)),
+        Column(
+            "手机",
+            ("手机号", "手机号码", "电话", "联系电话"),
+            required=False,
+            parser=_Cleaned(clean_phone),
+        ),
+        Column(
+            "邮箱",
+            ("电子邮箱", "电子邮件", "Email", "E-mail"),
+            required=False,
+            parser=_Cleaned(clean_email),
+        ),
     ]
     example: ClassVar[dict[str, object]] = {
         "用户名": "xuanzhou-zhang",
@@ -211,69 +258,57 @@ class UsersSpec(ImportSpec):
         "邮箱": "zhangsan@example.com",
     }
 
-    def dropdowns(self) -> dict[str, list[str]]:
-        return {"角色": list(roles.ALL_ROLES)}
-
     def validate(self, table: Table, ctx: ImportContext) -> ValidationResult:
-        result = ValidationResult(total=len(table.rows))
         if not ctx.scope.sees_all:
+            result = ValidationResult(total=len(table.rows))
             result.error(table.header_row, "", _("用户账号只能由系统管理员导入，本单位无权上传"))
             return result
-        units = Units()
+        return super().validate(table, ctx)
+
+    def prepare(self, ctx: ImportContext) -> FirstSeen:
+        return FirstSeen()  # user names seen so far, case folded
+
+    def check_row(self, row: Row, state: FirstSeen) -> dict[str, Any] | None:
+        role, unit = row["角色"], row["单位"]
+        if role is not None and unit is not None:
+            try:
+                check_role_fits_unit(role, unit)
+            except ValueError as e:
+                row.error("角色", str(e))
+        username = row["用户名"]
+        if username:
+            first = state.check(username.casefold(), row.number)
+            if first is not None:
+                row.error("用户名", _("与第%(r)d行的用户名重复") % {"r": first})
+        if not row.ok:
+            return None
+        return {
+            "username": username,
+            "first_name": row["姓名"],
+            "unit_id": unit.pk,
+            "unit_name": unit.name,
+            "role": role,
+            "phone": row["手机"] or "",
+            "email": row["邮箱"] or "",
+        }
+
+    def check_rows(
+        self, rows: list[tuple[int, dict[str, Any]]], result: ValidationResult, state: Any
+    ) -> None:
         existing = {
             u.username: u
             for u in User.objects.prefetch_related("groups").filter(
-                username__in=[_text(r.values["用户名"]) for r in table.rows]
+                username__in=[values["username"] for _n, values in rows]
             )
         }
-        seen: dict[str, int] = {}
-        for row in table.rows:
-            clean: dict[str, Any] = {}
-            errors_before = len(result.errors)
-            for column, parse in (
-                ("用户名", clean_username),
-                ("姓名", clean_full_name),
-                ("单位", units.get),
-                ("角色", clean_role),
-                ("手机", clean_phone),
-                ("邮箱", clean_email),
-            ):
-                try:
-                    clean[column] = parse(row.values.get(column))
-                except ValueError as e:
-                    result.error(row, column, str(e))
-            if "角色" in clean and "单位" in clean:
-                try:
-                    check_role_fits_unit(clean["角色"], clean["单位"])
-                except ValueError as e:
-                    result.error(row, "角色", str(e))
-            username = clean.get("用户名")
-            if username:
-                folded = username.casefold()
-                if folded in seen:
-                    result.error(row, "用户名", _("与第%(r)d行的用户名重复") % {"r": seen[folded]})
-                else:
-                    seen[folded] = row.number
-            if len(result.errors) > errors_before:
-                continue
-            unit: Unit = clean["单位"]
-            values = {
-                "username": username,
-                "first_name": clean["姓名"],
-                "unit_id": unit.pk,
-                "unit_name": unit.name,
-                "role": clean["角色"],
-                "phone": clean["手机"],
-                "email": clean["邮箱"],
-            }
-            current = existing.get(username or "")
+        for number, values in rows:
+            current = existing.get(values["username"])
             if current is not None:
                 if _unchanged(current, values):
-                    result.skip(row, _("账号 %(u)s 已存在，无变化") % {"u": username})
+                    result.skip(number, _("账号 %(u)s 已存在，无变化") % {"u": values["username"]})
                     continue
                 values["pk"] = current.pk
-            result.accept(row, values)
-        return result
+            result.accept(number, values)
 
     def apply(self, result: ValidationResult, ctx: ImportContext) -> dict[str, int]:
         groups = {g.name: g for g in Group.objects.filter(name__in=roles.ALL_ROLES)}
