@@ -136,17 +136,19 @@ def poverty_export(
     title: str = "贫困人口信息表",
     headers: Sequence[str] = HEADERS,
     extra_rows: Sequence[Sequence[object]] = (),
+    as_of: str | None = None,
 ) -> bytes:
-    """The .xlsx a county downloads from the poverty system."""
+    """The .xlsx a county downloads from the poverty system; `as_of` adds the 数据日期
+    column later exports carry."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "Sheet1"
     sheet.append([title])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-    sheet.append(list(headers))
+    sheet.append([*headers, *(["数据日期"] if as_of else [])])
     for row in [*rows(households), *extra_rows]:
-        sheet.append(row)
+        sheet.append([*row, *([as_of] if as_of else [])])
     for column in ("H", "E", "F"):  # the exporter sets ID and number columns to text (@)
         for cell in sheet[column][2:]:
             cell.number_format = "@"

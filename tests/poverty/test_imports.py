@@ -179,3 +179,22 @@ def test_a_school_may_not_import_poverty_data(school_staff: Any) -> None:
 def test_the_city_imports_any_county(city_reviewer: Any) -> None:
     result, counts = run(poverty_export(households()), city_reviewer, as_of="2019-09-01")
     assert result.errors == [] and counts is not None and counts["新增"] == 11
+
+
+def test_import_sheet_takes_the_export_with_as_of(
+    xuanzhou_staff: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.core.management import call_command
+
+    path = tmp_path / "宣州区贫困人口.xlsx"
+    path.write_bytes(poverty_export(households()))
+    call_command(
+        "import_sheet", "poverty", str(path), "--unit", "xuanzhou-jtj", "--as-of", "2019-09-01"
+    )
+    assert PovertyMember.objects.filter(as_of=AS_OF).count() == 11
+    assert PovertyMember.history.filter(history_upload_id__isnull=False).count() == 11
+    # Again: nothing changes.
+    call_command(
+        "import_sheet", "poverty", str(path), "--unit", "xuanzhou-jtj", "--as-of", "2019-09-01"
+    )
+    assert PovertyMember.history.count() == 11
