@@ -86,7 +86,7 @@ class UploadForm(forms.Form):
         return as_of
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         kind = data.get("kind")
         if kind and not get_spec(kind).takes_as_of:
             data["as_of"] = None  # a kind without a date column has no use for it
