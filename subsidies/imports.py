@@ -398,6 +398,13 @@ class RosterSpec(DeclarativeSpec):
         semester_ids = list(Semester.objects.values_list("pk", flat=True))
         # Before the write: the counties the students were in (a move touches both).
         changed = selectors.parts_of(semester_ids, ids, {c["county_id"] for c in result.rows})
+        # The rosters of the counties the students were in and are now in.
+        moved = set(
+            RosterStudent.objects.filter(pk__in=[c["pk"] for c in result.rows if c.get("pk")])
+            .values_list("county_id", flat=True)
+            .distinct()
+        ) | {c["county_id"] for c in result.rows}
+        changed |= {selectors.roster_part(c) for c in moved}
         RosterStudent.objects.bulk_create(created, batch_size=2000)
         RosterStudent.objects.bulk_update(
             updated,

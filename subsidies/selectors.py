@@ -672,19 +672,51 @@ def _stored_figures_sql(
         return sql, p
 
     roster_where, p = where("r.county_id", "r.school_id")
-    params += p
-    found_where, p = where("s.county_id", "s.school_id")
-    params += [semester.pk, *p]
-    sql = f"""
-WITH owed(stage, boarding, n) AS (VALUES {owed_rows}),
-r AS (
+    roster_sql = f"""
   SELECT r.county_id, r.stage, COUNT(*) AS students,
          SUM(CASE WHEN o.n > 0 THEN 1 ELSE 0 END) AS owed_students,
          SUM(COALESCE(o.n, 0)) AS owed_pairs
   FROM {ROSTER} r LEFT JOIN owed o ON o.stage = r.stage AND o.boarding = r.boarding
   WHERE r.is_active{roster_where}
-  GROUP BY r.county_id, r.stage
-),
+  GROUP BY r.county_id, r.stage"""  # noqa: S608 - placeholders and constant table names only
+    if scope.sees_all and (county_id is not None or city_schools):
+        # One county's part: its roster counts change only with its roster, not with each
+        # payment import, so they are cached on their own (see roster_part).
+        one = None if city_schools else county_id
+        owed_params, roster_params = list(params), list(p)
+
+        def roster_counts() -> list[tuple[Any, ...]]:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH owed(stage, boarding, n) AS (VALUES {owed_rows}) {roster_sql}",
+                    owed_params + roster_params,
+                )
+                return [tuple(row) for row in cursor.fetchall()]
+
+        rows = figures.cached(
+            "subsidies",
+            ("roster_counts", one, tuple(sorted(counts.items()))),
+            roster_counts,
+            depends=[roster_part(one)],
+        )
+        values = ", ".join(
+            ["(%s::integer, %s::text, %s::bigint, %s::bigint, %s::bigint)"] * len(rows)
+        )
+        r_cte = (
+            f"r(county_id, stage, students, owed_students, owed_pairs) AS (VALUES {values})"
+            if rows
+            else "r AS (SELECT NULL::integer AS county_id, NULL::text AS stage, 0 AS students, "
+            "0 AS owed_students, 0 AS owed_pairs WHERE FALSE)"
+        )
+        params += [v for row in rows for v in row]
+    else:
+        r_cte = f"r AS ({roster_sql})"
+        params += p
+    found_where, p = where("s.county_id", "s.school_id")
+    params += [semester.pk, *p]
+    sql = f"""
+WITH owed(stage, boarding, n) AS (VALUES {owed_rows}),
+{r_cte},
 per AS (
   SELECT s.county_id, s.stage, s.id_number, SUM(s.missing) AS missing, SUM(s.below) AS below,
          SUM(s.late) AS late
@@ -890,6 +922,11 @@ def _part_figures(semester: Semester, county_id: int | None) -> list[CountyFigur
 
 def data_part(semester_id: int, county_id: int | None) -> str:
     return figures.part("subsidies", semester_id, county_id)
+
+
+def roster_part(county_id: int | None) -> str:
+    """The roster of one county (None: the city-run schools), apart from its payments."""
+    return figures.part("subsidies", "roster", county_id)
 
 
 def part_counties() -> list[int | None]:

@@ -12,12 +12,12 @@ import pytest
 from django.db import transaction
 
 from subsidies import selectors
-from subsidies.imports import DisbursementsSpec
+from subsidies.imports import DisbursementsSpec, RosterSpec
 from subsidies.selectors import omission_check, semester_figures
 from tasks.scoping import EVERYTHING, Scope
 
-from .conftest import LIVING, context, read
-from .test_imports import HEAD, xlsx
+from .conftest import LIVING, context, ident, read
+from .test_imports import HEAD, ROSTER_HEAD, xlsx
 from .test_omissions import roster  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +135,38 @@ def test_a_change_outside_an_import_still_makes_every_figure_stale(
     student.save()
     pages(spring, langxi_school.county_id)
     assert ("figures", langxi_school.county_id) in computed
+
+
+def test_a_roster_import_refreshes_its_county_counts_and_leaves_the_others(
+    real_cache: None,
+    roster: Any,
+    spring: Any,
+    fall: Any,
+    xuanzhou_school: Any,
+    langxi_school: Any,
+    xuanzhou_staff: Any,
+    computed: list[tuple[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    xuanzhou, langxi = xuanzhou_school.county_id, langxi_school.county_id
+    before_langxi = pages(spring, langxi)
+    before = pages(spring, xuanzhou)
+    pages(fall, langxi)  # a roster import touches every semester: all of them cached
+    pages(fall, xuanzhou)
+    computed.clear()
+    rows = [
+        ROSTER_HEAD,
+        [ident("xuanzhou", 40), "新生", "宣州区", "宣州区实验小学", "小学", "三年级", "否"],
+    ]
+    spec = RosterSpec()
+    ctx = context(xuanzhou_staff)
+    result = spec.validate(read(spec, xlsx(rows, title="建档立卡学生名册", footer=False)), ctx)
+    assert result.ok, [str(e) for e in result.errors]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        spec.apply(result, ctx)
+    assert ("figures", langxi) not in computed
+    after = pages(spring, xuanzhou)
+    assert after[0][-1]["students"] == before[0][-1]["students"] + 1  # the county's roster
+    assert after[2][-1]["students"] == before[2][-1]["students"] + 1  # and the city's
+    assert after[1]["missing"] == before[1]["missing"] + 1  # the new student is owed, unpaid
+    assert pages(spring, langxi)[:2] == before_langxi[:2]
