@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tasks.admin import AuditedAdmin
+from tasks.admin import AuditedAdmin, masked_display, reveal_link
 
 from .models import PovertyMember, PovertySnapshot
 
@@ -21,8 +21,21 @@ class _ReadOnlyAdmin(AuditedAdmin):
     list_per_page = 50
     show_full_result_count = False  # counting millions of members on every page
 
+    def _shown(self) -> list[Any]:
+        """Every field, read-only; personal ones masked, with the logged reveal link."""
+        personal = set(getattr(self.model, "personal_fields", ()))
+        shown: list[Any] = [
+            masked_display(self.model, f.name) if f.name in personal else f.name
+            for f in self.model._meta.fields
+            if not f.primary_key
+        ]
+        return [*shown, reveal_link] if personal else shown
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return self._shown()
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        return [f.name for f in self.model._meta.fields if not f.primary_key]
+        return self._shown()
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
