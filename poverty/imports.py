@@ -270,7 +270,7 @@ class PovertyImport(DeclarativeSpec):
             message = FUTURE_DATE % {"d": as_of.isoformat()}
         if not message and as_of is None and "数据日期" not in table.columns:
             message = _(
-                "扶贫系统导出的表没有数据日期：请在上传页填写“数据日期”"
+                "扶贫系统导出的表没有数据日期：请在上传页填写“统计日期”"
                 "（命令行加 --as-of YYYY-MM-DD）"
             )
         if message:

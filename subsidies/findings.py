@@ -74,7 +74,7 @@ def stored_sql(semester: Semester, rules: Any) -> tuple[str, list[Any]]:
             [semester.pk],
         )
 
-    from .selectors import OmissionFilters, _base_sql
+    from .omission_sql import OmissionFilters, _base_sql
 
     live, params = _base_sql(
         semester,
@@ -99,7 +99,7 @@ def _insert(semester: Semester, only_ids: str = "") -> int:
     from tasks.scoping import EVERYTHING
 
     from .lookups import semester_rules
-    from .selectors import OmissionFilters, _base_sql
+    from .omission_sql import OmissionFilters, _base_sql
 
     live, params = _base_sql(
         semester,

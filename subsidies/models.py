@@ -12,8 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Collate
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Upload
@@ -387,15 +386,8 @@ class OmissionFinding(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["semester_id", "id_number"], name="finding_semester_id"),
-            # The page's order: the first page is read off the index, not sorted.
-            models.Index(
-                F("semester_id"),
-                F("county_id"),
-                F("school_id"),
-                Collate("id_number", "C"),
-                F("item_id"),
-                name="finding_page_order",
-            ),
+            # The page's order has its own index, finding_page_order, on PostgreSQL only
+            # (ID in COLLATE "C", which SQLite lacks): see migration 0008.
         ]
 
     def __str__(self) -> str:
