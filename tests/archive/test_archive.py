@@ -71,7 +71,7 @@ def download(client: Client, **query: str) -> tuple[zipfile.ZipFile, list[tuple[
         response = client.get("/archive/download.zip", query)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    data = b"".join(response.streaming_content)
+    data = response.getvalue()  # the streamed zip, read whole (StreamingHttpResponse)
     zf = zipfile.ZipFile(io.BytesIO(data))
     toc = load_workbook(io.BytesIO(zf.read("目录.xlsx")), read_only=True)
     rows = list(toc.worksheets[0].iter_rows(values_only=True))
