@@ -165,7 +165,7 @@ def test_the_quarterly_circular_is_formal_and_freezes_when_issued(
     assert "尚有1名建档立卡学生2019年春季学期资助未发放到位（2019年6月15日截止）" in xuanzhou
     assert "9月25日前完成2019秋季学期资助资金发放" in text
     annex = load_workbook(report.xlsx.path)
-    assert annex.sheetnames == ["指标排名", "逾期事项", "督办单"]
+    assert annex.sheetnames == ["指标排名", "指标汇总", "整改事项", "逾期事项", "督办单"]
 
     report = build.report_texts_update(
         user=city_reviewer, report=report, texts={"summary": "人工修改的总体情况。"}
