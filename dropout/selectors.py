@@ -251,6 +251,8 @@ class _Query:
         # Names compare byte-wise: min/max only ask "are they all the same", and the
         # database's default collation (strcoll) costs several times more per row.
         binary = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+        # The optimisation fence below is PostgreSQL's; SQLite takes OFFSET only after LIMIT.
+        fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
         sql = (
             # Per record, once (OFFSET 0 keeps PostgreSQL from repeating the
             # expressions in every aggregate; ORDER BY lets it read the covering index
@@ -264,7 +266,7 @@ class _Query:
             f"FROM (SELECT e.id_number, e.school_id, e.name{binary} AS name, "
             f"CASE WHEN e.status IN ({PL}) THEN 1 WHEN e.status IN ({MK}) THEN 2 ELSE 0 END AS st, "
             f"CASE WHEN e.snapshot_id IN ({H}) THEN 1 ELSE 0 END AS mine "
-            f"FROM {e} e WHERE e.snapshot_id IN ({S}) {restrict} ORDER BY e.id_number OFFSET 0) rec "
+            f"FROM {e} e WHERE e.snapshot_id IN ({S}) {restrict} ORDER BY e.id_number{fence}) rec "
             "GROUP BY id_number), "
             f"hh AS (SELECT h.id_number, h.name, h.birth_date, h.county_id FROM {h} h WHERE {hf}), "
             # Registered poor children of compulsory age (birth date from the ID number).
