@@ -186,6 +186,17 @@ def worker_factory(transactional_db: Any, settings: Any, tmp_path: Any) -> Any:
             app.amqp.__dict__.pop(attr, None)
 
     route_to(queue)
+    # Start from fresh broker connections: an earlier test in this process may have
+    # closed kombu's process-wide pool (the broker-down tests do, and with pytest-xdist
+    # which tests ran before this one depends on the distribution), and a send through a
+    # closed pool fails with "Acquire on closed pool" or is parked for uploads_resume.
+    from kombu import pools as kombu_pools
+
+    celery: Any = app  # Celery's cached pools are untyped
+    app.set_current()  # shared tasks send through the current app: ours, not a probe's
+    kombu_pools.reset()
+    celery._pool = None
+    celery.amqp._producer_pool = None
     procs: list[Any] = []
 
     def start(**extra_env: str) -> Any:

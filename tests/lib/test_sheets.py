@@ -1164,7 +1164,9 @@ def test_a_celery_worker_survives_the_workbook_that_kills_the_reader(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    client = Celery("sheets_probe")
+    # Not the current app: shared tasks (every job of ours) send through the current app,
+    # and later tests in this process must keep sending to the project's broker.
+    client = Celery("sheets_probe", set_as_current=False)
     client.conf.update(
         broker_url="filesystem://",
         broker_transport_options={
