@@ -41,7 +41,7 @@ from intake.columns import (
     is_blank,
 )
 from intake.specs import DeclarativeSpec, FirstSeen, Row
-from intake.writer import bulk_write
+from intake.writer import bulk_write, snapshot_ids
 from tasks.clock import today
 from tasks.models import County
 from xc_fupin.lib.dates import DateParseError, parse_date
@@ -494,21 +494,13 @@ class EnrolmentImport(DeclarativeSpec):
 
     def apply(self, result: ValidationResult, ctx: ImportContext) -> dict[str, int]:
         rows = result.rows
-        pairs = sorted(
-            {(r["county_id"], r["as_of"]) for r in rows}, key=lambda p: (p[0] or 0, p[1])
-        )
-        snapshot_ids: dict[tuple[int | None, dt.date], int] = {}
-        for county_id, as_of in pairs:
-            snapshot, _created = EnrolmentSnapshot.objects.get_or_create(
-                county_id=county_id, as_of=as_of
-            )
-            snapshot_ids[(county_id, as_of)] = snapshot.pk
+        snapshots = snapshot_ids(EnrolmentSnapshot, rows)
         ctx.progress(_("写入"), 0, len(rows))
         written = bulk_write(
             EnrolmentRecord,
             [
                 (
-                    snapshot_ids[(r["county_id"], r["as_of"])],
+                    snapshots[(r["county_id"], r["as_of"])],
                     r["id_number"],
                     r["school_id"],
                     r["county_id"],
@@ -526,7 +518,7 @@ class EnrolmentImport(DeclarativeSpec):
         )
         ctx.progress(_("写入"), len(rows), len(rows))
         if ctx.options.get("crosscheck", True):
-            _queue_crosscheck((c, d) for c, d in pairs if c is not None)
+            _queue_crosscheck((c, d) for c, d in snapshots if c is not None)
         return _counts(written.inserted, written.updated, result)
 
 

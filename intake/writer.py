@@ -260,3 +260,14 @@ def _copy(
         written = Written(inserted, total - inserted)
         cursor.execute("DROP TABLE xc_load")
     return written
+
+
+def snapshot_ids(model: Any, rows: Sequence[dict[str, Any]]) -> dict[tuple[Any, Any], int]:
+    """The pk of the snapshot (county, date) of every row, created where missing — the
+    registry's and the poverty office's imports add to a county's list of that date.
+    Sorted, so two imports lock snapshot rows in the same order."""
+    keys = sorted({(r["county_id"], r["as_of"]) for r in rows}, key=lambda k: (k[0] or 0, k[1]))
+    return {
+        (county_id, as_of): model.objects.get_or_create(county_id=county_id, as_of=as_of)[0].pk
+        for county_id, as_of in keys
+    }

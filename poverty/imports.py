@@ -32,7 +32,7 @@ from intake.columns import (
     compact,
 )
 from intake.specs import DeclarativeSpec, FirstSeen, Row
-from intake.writer import bulk_write
+from intake.writer import bulk_write, snapshot_ids
 from tasks.clock import today
 from xc_fupin.lib.dates import DateParseError, parse_date
 from xc_fupin.lib.idnumber import mask_id_number, mask_name
@@ -348,18 +348,13 @@ class PovertyImport(DeclarativeSpec):
 
     def apply(self, result: ValidationResult, ctx: ImportContext) -> dict[str, int]:
         rows = result.rows
-        snapshot_ids: dict[tuple[int, dt.date], int] = {}
-        for county_id, as_of in sorted({(r["county_id"], r["as_of"]) for r in rows}):
-            snapshot, _created = PovertySnapshot.objects.get_or_create(
-                county_id=county_id, as_of=as_of
-            )
-            snapshot_ids[(county_id, as_of)] = snapshot.pk
+        snapshots = snapshot_ids(PovertySnapshot, rows)
         ctx.progress(_("写入"), 0, len(rows))
         written = bulk_write(
             PovertyMember,
             [
                 (
-                    snapshot_ids[(r["county_id"], r["as_of"])],
+                    snapshots[(r["county_id"], r["as_of"])],
                     r["county_id"],
                     r["as_of"],
                     *(r[f] for f in FIELDS),
