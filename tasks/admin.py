@@ -180,6 +180,40 @@ class AuditedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     history_list_display = ["history_source", "history_upload_id"]
 
 
+class ReadOnlyAuditedAdmin(AuditedAdmin):
+    """Rows that enter only through a pipeline (imports, the matching run): every field
+    shown read-only, personal ones masked with the logged reveal link; nothing is added,
+    changed or deleted here."""
+
+    list_per_page = 50
+    show_full_result_count = False  # counting millions of members on every page
+
+    def _shown(self) -> list[Any]:
+        """Every field, read-only; personal ones masked, with the logged reveal link."""
+        personal = set(getattr(self.model, "personal_fields", ()))
+        shown: list[Any] = [
+            masked_display(self.model, f.name) if f.name in personal else f.name
+            for f in self.model._meta.fields
+            if not f.primary_key
+        ]
+        return [*shown, reveal_link] if personal else shown
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return self._shown()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return self._shown()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ScopedTabularInline(ScopedAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     """An inline showing only the rows the user may see (the parent may be unscoped, e.g.
     a task with every unit's responsibility)."""
