@@ -154,6 +154,7 @@ def run(db_url: str, users: int, seconds: int, args: argparse.Namespace, label: 
     for _kind, path in CITY_PAGES:
         sessions[0].request("GET", path)
     samples: dict[str, list[float]] = defaultdict(list)
+    by_path: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     lock = threading.Lock()
     load_at_start = load_average()
@@ -176,6 +177,7 @@ def run(db_url: str, users: int, seconds: int, args: argparse.Namespace, label: 
             elapsed = time.perf_counter() - t0
             with lock:
                 samples[kind].append(elapsed)
+                by_path[path].append(elapsed)
                 if err:
                     errors.append(err)
             time.sleep(local.uniform(0.5, 1.5))
@@ -210,11 +212,15 @@ def run(db_url: str, users: int, seconds: int, args: argparse.Namespace, label: 
     threads = [threading.Thread(target=browse, args=(s, rng.randrange(10**9))) for s in sessions]
     threads.append(threading.Thread(target=upload))
     started = time.monotonic()
+    cpu_before = os.times()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.monotonic() - started
+    cpu_after = os.times()
+    # The generator shares the two cores with the server: how much of them it took.
+    generator_cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
 
     everything = [v for vs in samples.values() for v in vs]
     print(
@@ -233,6 +239,17 @@ def run(db_url: str, users: int, seconds: int, args: argparse.Namespace, label: 
             f"p99 {pct(v, 99):6.0f} ms  mean {statistics.mean(v) * 1000:6.0f} ms",
             file=sys.stderr,
         )
+    # Per page, slowest first: which page a p95 over target comes from.
+    for path, v in sorted(by_path.items(), key=lambda kv: -pct(kv[1], 95)):
+        print(
+            f"    {path:28s} n={len(v):4d}  p50 {pct(v, 50):6.0f} ms  p95 {pct(v, 95):6.0f} ms",
+            file=sys.stderr,
+        )
+    print(
+        f"load generator CPU {generator_cpu:.1f} s in {wall:.0f} s "
+        f"({generator_cpu / wall * 100:.0f}% of one core)",
+        file=sys.stderr,
+    )
     print(f"uploads posted {len(uploads)} (5,000 rows each)", file=sys.stderr)
     for e in sorted(set(errors))[:10]:
         print("  error:", re.sub(r"\s+", " ", e)[:200], file=sys.stderr)

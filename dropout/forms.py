@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tasks.forms import FastSelect
+from tasks.forms import SchoolChoiceField
 from tasks.models import County, School, Unit
 
 from .models import CaseStatus, Cause, CloseReason, FollowUpKind
@@ -18,12 +18,8 @@ class CaseFilterForm(forms.Form):
     county = forms.ModelChoiceField(
         label=_("县市区"), queryset=County.objects.none(), required=False, empty_label="全部"
     )
-    school = forms.ModelChoiceField(
-        label=_("学校"),
-        queryset=School.objects.none(),
-        required=False,
-        empty_label="全部",
-        widget=FastSelect,  # hundreds of schools city-wide
+    school = SchoolChoiceField(  # hundreds of schools city-wide
+        label=_("学校"), queryset=School.objects.none(), required=False, empty_label="全部"
     )
     status = forms.ChoiceField(
         label=_("状态"), choices=[("", "全部"), *CaseStatus.choices], required=False

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tasks.forms import FastSelect
+from tasks.forms import SchoolChoiceField
 from tasks.models import County, School
 from tasks.scoping import user_scope
 
@@ -18,12 +18,8 @@ class GraduateFilterForm(forms.Form):
     county = forms.ModelChoiceField(
         label=_("县市区"), queryset=County.objects.none(), required=False, empty_label="全部"
     )
-    school = forms.ModelChoiceField(
-        label=_("学校"),
-        queryset=School.objects.none(),
-        required=False,
-        empty_label="全部",
-        widget=FastSelect,
+    school = SchoolChoiceField(
+        label=_("学校"), queryset=School.objects.none(), required=False, empty_label="全部"
     )
     destination = forms.ChoiceField(
         label=_("去向"), choices=[("", "全部"), *Destination.choices], required=False

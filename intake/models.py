@@ -107,6 +107,10 @@ class Upload(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["kind", "state"])]
 
+    #: What only the upload's own page reads; lists defer them (a rejected file's errors run
+    #: to tens of kilobytes).
+    DETAIL_FIELDS = ("errors", "skipped", "preview", "result")
+
     def __str__(self) -> str:
         return f"{self.original_name}（{self.get_state_display()}）"
 

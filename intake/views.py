@@ -138,7 +138,13 @@ def upload_list(request: HttpRequest) -> HttpResponse:
             else:
                 _run_or_enqueue(upload, jobs.upload_validate_job, uploads.upload_validate)
                 return redirect("intake:upload", pk=upload.pk)
-    qs = Upload.objects.for_user(user).select_related("unit", "uploaded_by")
+    # The list shows counts only: the JSON columns (a rejected file's errors run to tens of
+    # kilobytes, a preview to its first rows) are read on the upload's own page.
+    qs = (
+        Upload.objects.for_user(user)
+        .select_related("unit", "uploaded_by")
+        .defer(*Upload.DETAIL_FIELDS)
+    )
     page = params.page(request, Paginator(qs, 30))
     titles = {s.key: s.title for s in all_specs()}
     for u in page:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from inspections.selectors import rectification_outstanding
 from subsidies.models import Semester
@@ -26,18 +27,61 @@ from .selectors import reporting_units
 PAYMENT_TASK = 3
 MONTHLY_TASK = 5
 
+T = TypeVar("T")
 
-def responsible_units(deadline: Deadline) -> list[Unit]:
+
+class Memo:
+    """What several deadlines of one page share (a task's units, a month's reporting units,
+    a semester's figures, a county's current name), read once per page instead of once per
+    deadline: the calendar lists about fifteen deadlines."""
+
+    def __init__(self) -> None:
+        self._store: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        if key not in self._store:
+            self._store[key] = compute()
+        return self._store[key]  # type: ignore[no-any-return]
+
+
+def _responsibilities(task_id: int, memo: Memo | None) -> list[Responsibility]:
+    def every_task() -> dict[int, list[Responsibility]]:
+        grouped: dict[int, list[Responsibility]] = defaultdict(list)
+        for r in Responsibility.objects.select_related("unit", "unit__county").order_by("order"):
+            grouped[r.task_id].append(r)
+        return grouped
+
+    if memo is None:
+        return list(
+            Responsibility.objects.filter(task_id=task_id)
+            .select_related("unit", "unit__county")
+            .order_by("order")
+        )
+    return memo.get(("responsibilities",), every_task).get(task_id, [])
+
+
+def _reporting_units(period: dt.date, memo: Memo | None) -> list[Unit]:
+    if memo is None:
+        return reporting_units(period)
+    return memo.get(("reporting", period), lambda: reporting_units(period))
+
+
+def _county_name(unit: Unit, memo: Memo | None) -> str:
+    county = unit.county
+    if county is None:
+        return unit.display_name
+    if memo is None:
+        return county.current_name()
+    return memo.get(("county", county.pk), county.current_name)
+
+
+def responsible_units(deadline: Deadline, memo: Memo | None = None) -> list[Unit]:
     """The deadline's task's units, plus every reporting unit for the monthly report."""
     units = {
-        r.unit.pk: r.unit
-        for r in Responsibility.objects.filter(task_id=deadline.task_id)
-        .select_related("unit", "unit__county")
-        .order_by("order")
-        if r.unit.is_active
+        r.unit.pk: r.unit for r in _responsibilities(deadline.task_id, memo) if r.unit.is_active
     }
     if deadline.task.number == MONTHLY_TASK and deadline.kind == Deadline.Kind.MONTHLY:
-        for unit in reporting_units(deadline.period_start.replace(day=1)):
+        for unit in _reporting_units(deadline.period_start.replace(day=1), memo):
             units.setdefault(unit.pk, unit)
     return list(units.values())
 
@@ -51,12 +95,19 @@ def _semester_for(deadline: Deadline) -> Semester | None:
     )
 
 
-def _payment_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]] | None:
+def _payment_items(
+    deadline: Deadline, units: list[Unit], memo: Memo | None = None
+) -> dict[int, list[str]] | None:
     """Students of each county (and the city-run schools) not yet paid all they are owed."""
     semester = _semester_for(deadline)
     if semester is None:
         return None
-    by_county = {f.county_id: f for f in semester_figures(semester=semester, scope=EVERYTHING)[:-1]}
+
+    def figures() -> dict[int | None, Any]:
+        rows = semester_figures(semester=semester, scope=EVERYTHING)[:-1]
+        return {f.county_id: f for f in rows}
+
+    by_county = memo.get(("figures", semester.pk), figures) if memo else figures()
     out: dict[int, list[str]] = {}
     for unit in units:
         if unit.kind == Unit.Kind.COUNTY_BUREAU:
@@ -67,7 +118,7 @@ def _payment_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]
             continue
         unpaid = (fig.owed_students - fig.complete_students) if fig else 0
         if unpaid:
-            name = unit.county.current_name() if unit.county else unit.display_name
+            name = _county_name(unit, memo)
             out[unit.pk] = [f"{name}：{unpaid} 名建档立卡学生 {semester.code} 资助未发放到位"]
         else:
             out[unit.pk] = []
@@ -107,9 +158,11 @@ def _ledger_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]
     return out
 
 
-def _submission_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]:
+def _submission_items(
+    deadline: Deadline, units: list[Unit], memo: Memo | None = None
+) -> dict[int, list[str]]:
     period = deadline.period_start.replace(day=1)
-    expected = {u.pk for u in reporting_units(period)}
+    expected = {u.pk for u in _reporting_units(period, memo)}
     states = dict(
         MonthlySubmission.objects.filter(period=period, unit__in=units).values_list(
             "unit_id", "state"
@@ -129,18 +182,21 @@ def _submission_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[s
     return out
 
 
-def outstanding_by_unit(deadline: Deadline, today: dt.date) -> list[tuple[Unit, list[str]]]:
+def outstanding_by_unit(
+    deadline: Deadline, today: dt.date, memo: Memo | None = None
+) -> list[tuple[Unit, list[str]]]:
     """Each responsible unit with its outstanding items for `deadline` (empty = done).
 
-    Reads only; a handful of queries per deadline whatever the number of units."""
+    Reads only; a handful of queries per deadline whatever the number of units (fewer
+    when a page passes one `memo` for all its deadlines)."""
     if deadline.kind == Deadline.Kind.RECTIFICATION:
         return rectification_outstanding(deadline)  # the items due that day, by unit
-    units = responsible_units(deadline)
+    units = responsible_units(deadline, memo)
     items: dict[int, list[str]] = {u.pk: [] for u in units}
     number = deadline.task.number
     payment = None
     if number == PAYMENT_TASK and deadline.kind == Deadline.Kind.SEMESTER:
-        payment = _payment_items(deadline, units)
+        payment = _payment_items(deadline, units, memo)
     if payment is not None:
         for pk, found in payment.items():
             items[pk].extend(found)
@@ -149,13 +205,9 @@ def outstanding_by_unit(deadline: Deadline, today: dt.date) -> list[tuple[Unit, 
     else:
         ledger_units = units
     if number == MONTHLY_TASK and deadline.kind == Deadline.Kind.MONTHLY:
-        for pk, found in _submission_items(deadline, units).items():
+        for pk, found in _submission_items(deadline, units, memo).items():
             items[pk].extend(found)
-        responsible = set(
-            Responsibility.objects.filter(task_id=deadline.task_id).values_list(
-                "unit_id", flat=True
-            )
-        )
+        responsible = {r.unit_id for r in _responsibilities(deadline.task_id, memo)}
         ledger_units = [u for u in ledger_units if u.pk in responsible]
     for pk, found in _ledger_items(deadline, ledger_units).items():
         items[pk].extend(found)
@@ -188,8 +240,9 @@ def calendar(user: Any, today: dt.date, *, start: dt.date, end: dt.date) -> list
     ):
         escs[e.deadline_id].append(e)
     rows = []
+    memo = Memo()
     for d in deadlines:
-        owed = outstanding_by_unit(d, today)
+        owed = outstanding_by_unit(d, today, memo)
         shown = {
             u.display_name: items
             for u, items in owed

@@ -253,6 +253,7 @@ def _upload_items(user: Any, today: dt.date) -> list[TodoItem]:
             state__in=[Upload.State.REJECTED, Upload.State.FAILED], created_at__date__gte=since
         )
         .select_related("unit")
+        .defer(*Upload.DETAIL_FIELDS)  # DISTINCT over tens of kB of error JSON per row
         .order_by("created_at")
         .distinct()
     )
@@ -260,10 +261,12 @@ def _upload_items(user: Any, today: dt.date) -> list[TodoItem]:
         return []
     fixed = {
         (u.kind, u.period, u.unit_id, u.created_at)
-        for u in Upload.objects.for_user(user).filter(
+        for u in Upload.objects.for_user(user)
+        .filter(
             state__in=[Upload.State.APPLIED, Upload.State.PREVIEWED, Upload.State.APPLYING],
             kind__in={u.kind for u in rejected},
         )
+        .only("kind", "period", "unit_id", "created_at")
     }
     items = []
     for up in rejected:

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tasks.forms import FastSelect
+from tasks.forms import SchoolChoiceField
 from tasks.models import County, School, Stage
 from tasks.scoping import user_scope
 
@@ -20,12 +20,8 @@ class OmissionFilterForm(forms.Form):
     county = forms.ModelChoiceField(
         County.objects.none(), required=False, label=_("县区"), empty_label=_("全部县区")
     )
-    school = forms.ModelChoiceField(
-        School.objects.none(),
-        required=False,
-        label=_("学校"),
-        empty_label=_("全部学校"),
-        widget=FastSelect,  # hundreds of schools city-wide
+    school = SchoolChoiceField(  # hundreds of schools city-wide
+        School.objects.none(), required=False, label=_("学校"), empty_label=_("全部学校")
     )
     stage = forms.ChoiceField(
         choices=[("", _("全部学段")), *Stage.choices], required=False, label=_("学段")

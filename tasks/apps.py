@@ -17,3 +17,7 @@ class TasksConfig(AppConfig):
         # Logins are stamped by the one clock too (Django's receiver uses timezone.now).
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(clock.stamp_last_login, dispatch_uid="update_last_login")
+
+        from .board import connect_board_signals
+
+        connect_board_signals()

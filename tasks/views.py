@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 from xc_fupin.lib.export import xlsx_bytes
 
 from . import indicators, params, privacy, selectors, services
+from .board import board_key
 from .clock import today
 from .downloads import download
 from .forms import IndicatorPeriodForm, LedgerEntryForm, ReviewForm
@@ -47,12 +49,19 @@ def _form_errors_from(form: Any, exc: ValidationError) -> None:
 
 
 def board_context() -> dict[str, Any]:
-    """What the plan board shows (also below the to-do list on the landing page)."""
-    groups = selectors.plan_board(today())
+    """What the plan board shows (also below the to-do list on the landing page).
+
+    The board is read only when its cached fragment is missing (`tasks.board`): `groups`
+    is computed on first use."""
+    day = today()
+    groups = SimpleLazyObject(lambda: selectors.plan_board(day))
     return {
         "plan": selectors.plan_current(),
         "groups": groups,
-        "overdue_total": sum(r.overdue_count for g in groups for r in g.rows),
+        "overdue_total": SimpleLazyObject(
+            lambda: sum(r.overdue_count for g in groups for r in g.rows)
+        ),
+        "board_key": board_key(day),
     }
 
 
