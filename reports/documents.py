@@ -10,8 +10,12 @@ The layout, in numbers (GB/T 9704-2012 §5):
 - Body in 3号仿宋 (16 pt), 22 lines of 28 characters per page:
   line pitch = 225 mm / 22 = 10.23 mm = 28.99 pt; Word's grid takes whole twips, so 579
   twips (28.95 pt), and paragraphs use exactly that line spacing, so the 22 lines fit.
-  Character pitch = 156 mm / 28 = 15.79 pt, i.e. 0.207 pt less than the 16 pt glyphs;
-  Word's docGrid expresses that as charSpace = -0.207 × 4096 = -849.
+  Character pitch ≤ 156 mm / 28 = 15.79 pt: the text is condensed by 0.25 pt per
+  character (w:spacing -5 twentieths in the Normal style), a pitch of 15.75 pt, 28 to the
+  line. Not Word's character grid (docGrid linesAndChars with a negative charSpace):
+  Word and WPS squeeze 16 pt glyphs into its 15.79 pt cells, but LibreOffice gives each
+  glyph two cells and prints 14 characters a line (seen rendering the 季通报 to PDF), while
+  condensed spacing lays out the same everywhere.
 - Title in 2号小标宋 (22 pt), centred; first-level headings 3号黑体.
 - Page numbers "— 1 —" in 4号宋体 (14 pt) below the text block: odd pages on the right,
   even pages on the left, each one character (14 pt) in from the edge of the block.
@@ -76,7 +80,7 @@ BANJI_PT = 14.0  # 4号
 TABLE_PT = 10.5  # 5号: tables are annexed detail, not body text
 LINE_PITCH_TWIPS = 579  # 28.95 pt: 22 lines in the 225 mm block (see the module docstring)
 LINE_PT = LINE_PITCH_TWIPS / 20
-CHAR_SPACE = -849  # 28 characters in the 156 mm block (see the module docstring)
+CONDENSE_TWENTIETHS = -5  # -0.25 pt a character: 28 in the 156 mm block (module docstring)
 TEXT_WIDTH_MM = 210 - 28 - 26
 RED = RGBColor(0xE6, 0x00, 0x12)  # 红色分隔线 and the masthead
 
@@ -191,7 +195,11 @@ def _doc() -> Any:
     style = doc.styles["Normal"]
     style.font.size = Pt(BODY_PT)
     style.font.name = LATIN
-    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FANGSONG)
+    rpr = style.element.get_or_add_rPr()
+    rpr.get_or_add_rFonts().set(qn("w:eastAsia"), FANGSONG)
+    condensed = OxmlElement("w:spacing")
+    condensed.set(qn("w:val"), str(CONDENSE_TWENTIETHS))
+    rpr.append(condensed)
     fmt = style.paragraph_format
     fmt.space_before = fmt.space_after = Pt(0)
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
@@ -209,9 +217,10 @@ def _doc() -> Any:
     if grid is None:
         grid = OxmlElement("w:docGrid")
         section._sectPr.append(grid)
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")  # 22 lines; characters: the condensed spacing above
     grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
-    grid.set(qn("w:charSpace"), str(CHAR_SPACE))
+    if grid.get(qn("w:charSpace")) is not None:
+        del grid.attrib[qn("w:charSpace")]
     _page_numbers(doc, section)
     return doc
 
@@ -431,8 +440,28 @@ def _table(doc: Any, headers: list[str], rows: list[list[Any]], widths: list[flo
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         p.paragraph_format.first_line_indent = None
+        # Off the body's 22-line grid: snapped, every 5号 line took a 29 pt grid line.
+        snap = OxmlElement("w:snapToGrid")
+        snap.set(qn("w:val"), "0")
+        _insert_ppr(p, snap)
         _run(p, text, font, TABLE_PT)
 
+    # 1 mm cell margins (Word's default is 1.9 mm): a two-character 5号 value fits 9 mm.
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("w:left", "w:right"):
+        el = OxmlElement(side)
+        el.set(qn("w:w"), "57")
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    look = table._tbl.tblPr.find(qn("w:tblLook"))
+    if look is not None:
+        look.addprevious(margins)
+    else:
+        table._tbl.tblPr.append(margins)
+    # The column widths in the table's grid too: Word reads each cell's width, LibreOffice
+    # the grid (python-docx leaves it at equal columns).
+    for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        col.set(qn("w:w"), str(round(width / 25.4 * 1440)))
     for cell, text, width in zip(table.rows[0].cells, headers, widths, strict=True):
         fill(cell, text, HEITI, width)
     for row in rows:

@@ -75,7 +75,10 @@ def test_the_circular_has_the_national_layout(circular: Report) -> None:
     assert normal.font.size.pt == 16
     assert normal.element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
     grid = section._sectPr.find(qn("w:docGrid"))
-    assert grid.get(qn("w:type")) == "linesAndChars" and grid.get(qn("w:linePitch")) == "579"
+    assert grid.get(qn("w:type")) == "lines" and grid.get(qn("w:linePitch")) == "579"
+    # 28 characters a line: 16 pt glyphs condensed to a pitch that fits 28 in 156 mm.
+    condensed = int(normal.element.rPr.find(qn("w:spacing")).get(qn("w:val"))) / 20
+    assert 28 * (16 + condensed) <= 156 / 25.4 * 72 < 29 * (16 + condensed)
     # Page numbers "— 1 —": a PAGE field in the odd and the even footers.
     for footer in (section.footer, section.even_page_footer):
         xml = footer._element.xml
