@@ -23,6 +23,7 @@ from tasks.scoping import EVERYTHING, user_scope
 from .models import Breach, Escalation, MonthlySubmission
 from .periods import month_label
 from .selectors import reporting_units
+from .texts import task_short_name
 
 PAYMENT_TASK = 3
 MONTHLY_TASK = 5
@@ -143,6 +144,8 @@ def _ledger_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]
         entries[e.unit_id].append(e)
     out: dict[int, list[str]] = {}
     words = _period_words(deadline)
+    # In the words of a clerk, as reminders, the calendar and 督办单 show them (not "任务5").
+    name = task_short_name(deadline.task)
     for unit in units:
         mine = entries.get(unit.pk, [])
         done = any(
@@ -152,9 +155,9 @@ def _ledger_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]
         if done:
             out[unit.pk] = []
         elif mine:
-            out[unit.pk] = [f"任务{deadline.task.number} {words}台账未完成"]
+            out[unit.pk] = [f"{words}“{name}”台账未完成"]
         else:
-            out[unit.pk] = [f"任务{deadline.task.number} {words}台账未填报"]
+            out[unit.pk] = [f"{words}“{name}”台账未填报"]
     return out
 
 

@@ -140,7 +140,7 @@ def test_the_monthly_report_deadline_names_the_missing_report(plan: None) -> Non
     r = Reminder.objects.get(unit__code="jingde-jtj", deadline=deadline(5, "2019-06-05"))
     assert r.offset_days == 1
     assert "2019年5月月报未报送" in r.items
-    assert "任务5 2019年5月台账未填报" in r.items
+    assert "2019年5月“学生资助进展按月统计上报”台账未填报" in r.items
     # The college reports monthly too, though the plan does not list it under task 5.
     assert Reminder.objects.filter(unit__code="xcvtc", deadline=deadline(5, "2019-06-05")).exists()
 
