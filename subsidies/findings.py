@@ -21,6 +21,11 @@ Keeping them right, whatever writes:
   imports call it after writing, the admin's saves through signals, the figures job too.
 - `build()` computes a semester's findings whole (the figures job builds any semester not
   built; `manage.py warm_figures` runs that job).
+- Their counts per county and stage (FindingsSummary) follow them in the same statements'
+  transaction: a refresh takes off the counts of the findings it deletes and adds those
+  of the findings it inserts. A county's figures and omission counts then read a few
+  rows instead of grouping its ~70,000 findings per student (0.2–0.3 s at province
+  scale, on every import's first page).
 
 Elsewhere than PostgreSQL nothing is stored: the check runs its single pass.
 """
@@ -33,11 +38,22 @@ from django.db import connection, transaction
 
 from tasks import clock
 
-from .models import FindingsBuilt, FindingsDirty, OmissionFinding, Semester
+from .models import FindingsBuilt, FindingsDirty, FindingsSummary, OmissionFinding, Semester
 
 FINDINGS = OmissionFinding._meta.db_table
 DIRTY = FindingsDirty._meta.db_table
 BUILT = FindingsBuilt._meta.db_table
+SUMMARY = FindingsSummary._meta.db_table
+SUMMARY_COUNTS = (
+    "findings",
+    "missing",
+    "below",
+    "late",
+    "unowed",
+    "offroster",
+    "owed_late",
+    "incomplete",
+)
 COLUMNS = (
     "id_number, county_id, school_id, stage, owed, item_id, top, amount, paid_on, "
     "paid_school_id, missing, below, late, unowed, offroster"
@@ -96,6 +112,9 @@ f AS (
 
 
 def _insert(semester: Semester, only_ids: str = "") -> int:
+    """Compute and store the semester's findings (of the IDs `only_ids` selects); with
+    `only_ids`, their counts are added to the summary by the same statement. Returns the
+    rows inserted (with `only_ids`: the summary rows written)."""
     from tasks.scoping import EVERYTHING
 
     from .lookups import semester_rules
@@ -109,19 +128,45 @@ def _insert(semester: Semester, only_ids: str = "") -> int:
         stored=True,
         only_ids=only_ids,
     )
+    # In the page's order: a county's findings then lie together on disk, and its
+    # pages and figures read a few hundred blocks, not one per finding.
+    order = " ORDER BY county_id, school_id, id_number, item_id" if not only_ids else ""
+    insert = (
+        f"INSERT INTO {FINDINGS} (semester_id, {COLUMNS}) SELECT %s, {COLUMNS} FROM live{order}"  # noqa: S608
+    )
+    sql = f"{live} {insert}"
+    if only_ids:
+        # The counts from the inserted rows themselves, not a second look-up per ID.
+        sql = (
+            f"{live}, added AS ({insert} RETURNING {COLUMNS}), {_summary_sql('added', semester, 1)}"
+        )
     with connection.cursor() as cursor:
         # One statement; the planner's cost crosses the JIT threshold and compiling costs
         # more than it saves (as for the check itself).
         cursor.execute("SET LOCAL jit = off")
-        # In the page's order: a county's findings then lie together on disk, and its
-        # pages and figures read a few hundred blocks, not one per finding.
-        order = " ORDER BY county_id, school_id, id_number, item_id" if not only_ids else ""
-        cursor.execute(
-            f"{live} INSERT INTO {FINDINGS} (semester_id, {COLUMNS}) "  # noqa: S608
-            f"SELECT %s, {COLUMNS} FROM live{order}",
-            [*params, semester.pk],
-        )
+        cursor.execute(sql, [*params, semester.pk])
         return cursor.rowcount
+
+
+def _summary_sql(rows: str, semester: Semester, sign: int) -> str:
+    """A CTE and the statement that add (`sign` -1: take off) the counts of the findings
+    `rows` (a table or CTE of the semester's findings, columns as COLUMNS) to the summary.
+    Per student first: a student's findings are all of one county and stage, so "missing
+    an item owed" counts the student once."""
+    columns = ", ".join(SUMMARY_COUNTS)
+    sums = ", ".join(f"{-1 if sign < 0 else 1} * SUM({c})" for c in SUMMARY_COUNTS)
+    sets = ", ".join(f"{c} = {SUMMARY}.{c} + EXCLUDED.{c}" for c in SUMMARY_COUNTS)
+    return f"""per AS (
+  SELECT COALESCE(s.county_id, 0) AS county_id, COALESCE(s.stage, '') AS stage,
+         COUNT(*) AS findings, SUM(s.missing) AS missing, SUM(s.below) AS below,
+         SUM(s.late) AS late, SUM(s.unowed) AS unowed, SUM(s.offroster) AS offroster,
+         SUM(s.owed * s.late) AS owed_late, MAX(s.owed * s.missing) AS incomplete
+  FROM {rows} s
+  GROUP BY 1, 2, s.id_number
+)
+INSERT INTO {SUMMARY} (semester_id, county_id, stage, {columns})
+SELECT {int(semester.pk)}, county_id, stage, {sums} FROM per GROUP BY county_id, stage
+ON CONFLICT (semester_id, county_id, stage) DO UPDATE SET {sets}"""  # noqa: S608 - constant names only
 
 
 def _lock() -> None:
@@ -146,7 +191,11 @@ def build(semesters: list[Semester] | None = None) -> dict[str, int]:
         for semester in semesters:
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {FINDINGS} WHERE semester_id = %s", [semester.pk])  # noqa: S608
+                cursor.execute(f"DELETE FROM {SUMMARY} WHERE semester_id = %s", [semester.pk])  # noqa: S608
             counts[semester.code] = _insert(semester)
+            with connection.cursor() as cursor:
+                stored = f"(SELECT * FROM {FINDINGS} WHERE semester_id = {int(semester.pk)})"  # noqa: S608
+                cursor.execute(f"WITH {_summary_sql(stored, semester, 1)}")
             FindingsBuilt.objects.update_or_create(
                 semester_id=semester.pk, defaults={"built_at": clock.now()}
             )
@@ -190,14 +239,20 @@ def refresh() -> int:
         if taken > REBUILD_ABOVE:
             build(semesters)
             return taken
+        ids = "SELECT id_number FROM findings_refresh_ids"
         for semester in semesters:
             with connection.cursor() as cursor:
+                # The counts of what goes come off the summary in the same statement.
                 cursor.execute(
-                    f"DELETE FROM {FINDINGS} s WHERE s.semester_id = %s AND s.id_number IN "  # noqa: S608
-                    "(SELECT id_number FROM findings_refresh_ids)",
+                    f"WITH gone AS (DELETE FROM {FINDINGS} s WHERE s.semester_id = %s "  # noqa: S608
+                    f"AND s.id_number IN ({ids}) RETURNING {COLUMNS}), "
+                    + _summary_sql("gone", semester, -1),
                     [semester.pk],
                 )
-            _insert(semester, only_ids="SELECT id_number FROM findings_refresh_ids")
+            _insert(semester, only_ids=ids)
+        with connection.cursor() as cursor:
+            # A county or stage left with no finding has no row, as after a build.
+            cursor.execute(f"DELETE FROM {SUMMARY} WHERE findings = 0")  # noqa: S608
         return taken
 
 

@@ -394,6 +394,40 @@ class OmissionFinding(models.Model):
         return f"{mask_id_number(self.id_number)} {self.item_id}"
 
 
+class FindingsSummary(models.Model):
+    """The stored findings of one semester counted per county and stage, kept with them
+    (subsidies/findings.py adds what a refresh inserts and takes off what it deletes), so
+    that a county's figures and its omission counts read a few rows, not its ~70,000
+    findings (at province scale) grouped per student.
+
+    No NULLs in the key, so that one unique constraint covers every row on any database:
+    county 0 is no county (the city-run schools; off the roster, a school with no county),
+    stage "" is off the roster.
+    """
+
+    semester_id = models.IntegerField()
+    county_id = models.IntegerField()
+    stage = models.CharField(max_length=20)
+    findings = models.BigIntegerField()
+    missing = models.BigIntegerField()
+    below = models.BigIntegerField()
+    late = models.BigIntegerField()
+    unowed = models.BigIntegerField()
+    offroster = models.BigIntegerField()
+    owed_late = models.BigIntegerField()  # late payments of items the student is owed
+    incomplete = models.BigIntegerField()  # students missing at least one item owed
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["semester_id", "county_id", "stage"], name="findings_summary_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.semester_id} {self.county_id} {self.stage}"
+
+
 class FindingsBuilt(models.Model):
     """A semester whose findings are built: the check reads them (plus the dirty IDs)."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -160,14 +160,15 @@ SELECT * FROM (
         # Two statements over the stored findings, not one materialising them all twice:
         # the counts are one aggregate pass; the page reads the findings' index in its
         # order and stops after one page.
-        statements = [
-            (
-                f"""{base}
+        grouped = (
+            f"""{base}
 SELECT 0 AS part, county_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        SUM(missing), SUM(below), SUM(late), SUM(unowed), SUM(offroster)
 FROM f WHERE 1 = 1{owner} GROUP BY county_id""",  # noqa: S608 - placeholders only
-                params + owner_params,
-            ),
+            params + owner_params,
+        )
+        statements = [
+            _summary_counts(semester, scope, filters) or grouped,
             (
                 f"""{base}
 SELECT 1 AS part, county_id, id_number, school_id, stage, item_id, top, amount, paid_on,
@@ -188,7 +189,8 @@ LIMIT %s OFFSET %s""",  # noqa: S608 - placeholders only
             cursor.execute(statement, statement_params)
             records += cursor.fetchall()
 
-    counties = {c.pk: c.current_name() for c in County.objects.prefetch_related("codes")}
+    known = list(County.objects.prefetch_related("codes"))
+    counties = {c.pk: c.current_name() for c in known}
     by_county: list[CountyCounts] = []
     totals = dict.fromkeys(KINDS, 0)
     rows: list[OmissionRow] = []
@@ -215,7 +217,7 @@ LIMIT %s OFFSET %s""",  # noqa: S608 - placeholders only
                     flags=flags,
                 )
             )
-    order = {c.pk: c.order for c in County.objects.all()}
+    order = {c.pk: c.order for c in known}
     by_county.sort(key=lambda c: order.get(c.county_id, 99) if c.county_id else 98)
     _name_rows(rows, counties, semester)
     return OmissionReport(
@@ -228,6 +230,28 @@ LIMIT %s OFFSET %s""",  # noqa: S608 - placeholders only
         page_size=page_size,
         filters=filters,
     )
+
+
+def _summary_counts(
+    semester: Semester, scope: Scope, filters: OmissionFilters
+) -> tuple[str, list[Any]] | None:
+    """The counts per county from the findings' summary (subsidies/findings.py), where it
+    can answer: the city's or a county's findings, unfiltered but by county, and none
+    changed since they were stored. Else None (the counts group the findings)."""
+    if filters.school_id is not None or filters.item_id is not None or filters.stage:
+        return None
+    if not (scope.sees_all or scope.county_id is not None) or findings.dirty():
+        return None
+    where, params = "", [semester.pk]
+    for county_id in (scope.county_id, filters.county_id):
+        if county_id is not None:
+            where += " AND county_id = %s"
+            params.append(county_id)
+    sql = f"""
+SELECT 0 AS part, NULLIF(county_id, 0), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       SUM(missing), SUM(below), SUM(late), SUM(unowed), SUM(offroster)
+FROM {findings.SUMMARY} WHERE semester_id = %s{where} GROUP BY county_id"""  # noqa: S608 - placeholders only
+    return sql, params
 
 
 def omission_rows(
@@ -378,9 +402,9 @@ FROM per_student GROUP BY county_id, stage"""  # noqa: S608 - only placeholders 
     if stored:
         sql, params = _stored_figures_sql(semester, rules, scope, county_id, city_schools)
     with transaction.atomic(), connection.cursor() as cursor:
-        if stored:
-            # The per-student step hashes up to ~500k IDs (the city): in memory, not a
-            # sort spilled to disk as with the default 4 MB.
+        if stored and not (scope.sees_all or scope.county_id is not None):
+            # A school's scope groups its findings per student (the city and a county read
+            # the summary): a hash in memory, not a sort spilled to disk as with 4 MB.
             cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         records = cursor.fetchall()
@@ -435,7 +459,9 @@ def _stored_figures_sql(
     """The same records as _semester_figures' single pass, from the roster alone (how many
     students, and items owed, by stage and boarding) and the stored findings of owed items
     (subsidies/findings.py): an owed item not missing is paid; paid and not below the
-    highest tier is paid at the top. No join of the roster to the payments."""
+    highest tier is paid at the top. No join of the roster to the payments. For the city
+    or a county, the findings' side is their summary per county and stage (a few rows);
+    for a school's scope, its findings grouped per student."""
     counts: dict[tuple[str, bool], int] = {}
     for r in rules:
         counts[(r.stage, r.boarding)] = counts.get((r.stage, r.boarding), 0) + 1
@@ -494,12 +520,20 @@ def _stored_figures_sql(
     else:
         r_cte = f"r AS ({roster_sql})"
         params += p
-    found_where, p = where("s.county_id", "s.school_id")
-    params += [semester.pk, *p]
-    sql = f"""
-WITH owed(stage, boarding, n) AS (VALUES {owed_rows}),
-{r_cte},
-per AS (
+    if scope.sees_all or scope.county_id is not None:
+        # The findings' counts per county and stage, kept with them: a few rows.
+        found_where, p = where("NULLIF(x.county_id, 0)", "NULL")
+        params += [semester.pk, *p]
+        s_cte = f"""s AS (
+  SELECT NULLIF(x.county_id, 0) AS county_id, x.stage, x.missing, x.below,
+         x.owed_late AS late, x.incomplete
+  FROM {findings.SUMMARY} x
+  WHERE x.semester_id = %s AND x.stage <> ''{found_where}
+)"""  # noqa: S608 - placeholders and constant table names only
+    else:
+        found_where, p = where("s.county_id", "s.school_id")
+        params += [semester.pk, *p]
+        s_cte = f"""per AS (
   SELECT s.county_id, s.stage, s.id_number, SUM(s.missing) AS missing, SUM(s.below) AS below,
          SUM(s.late) AS late
   FROM {findings.FINDINGS} s
@@ -511,7 +545,11 @@ s AS (
   SELECT county_id, stage, SUM(missing) AS missing, SUM(below) AS below, SUM(late) AS late,
          SUM(CASE WHEN missing > 0 THEN 1 ELSE 0 END) AS incomplete
   FROM per GROUP BY county_id, stage
-)
+)"""  # noqa: S608 - placeholders and constant table names only
+    sql = f"""
+WITH owed(stage, boarding, n) AS (VALUES {owed_rows}),
+{r_cte},
+{s_cte}
 SELECT r.county_id, r.stage, r.students, r.owed_students,
        r.owed_students - COALESCE(s.incomplete, 0),
        r.owed_pairs, r.owed_pairs - COALESCE(s.missing, 0),
@@ -660,6 +698,23 @@ def omission_check(
     )
 
 
+def _omission_first_pages(semester: Semester, scope: Scope) -> None:
+    """Cache what the pages open with: the list's first page of 50, and the dashboard's
+    counts (a page of 1) taken from it — the same counts and first row, not a second
+    check. Both keys from one reading of the versions: the page of 1 is never stored as
+    newer than the data it was taken from."""
+    filters = OmissionFilters()
+    first, counts = figures.keys(
+        "subsidies",
+        [("omissions", semester.pk, scope, filters, "all", 1, size) for size in (50, 1)],
+        depends=_depends(semester, scope),
+    )
+    report = figures.cached_at(
+        first, lambda: _omission_check(semester=semester, scope=scope, page_size=50)
+    )
+    figures.cached_at(counts, lambda: replace(report, rows=report.rows[:1], page_size=1))
+
+
 def semester_figures(
     *, semester: Semester, scope: Scope, county_id: int | None = None
 ) -> list[CountyFigures]:
@@ -789,20 +844,16 @@ def figures_follow(changed: set[str]) -> list[tuple[str, float]]:
     for pk, counties in by_semester.items():
         semester = semesters[pk]
         for c in counties:
-            # The county's part (also the city's city-run schools, c None), then what a
-            # county user's pages ask for.
+            # The county's part (also the city's city-run schools, c None): what a county
+            # user's figures read too (the same cached part); then their omission pages.
             semester_figures(semester=semester, scope=EVERYTHING, county_id=c)
             if c is not None:
-                scope = Scope(county_id=c)
-                semester_figures(semester=semester, scope=scope)
-                for size in (1, 50):  # the dashboard's counts, the list's first page
-                    omission_check(semester=semester, scope=scope, page_size=size)
+                _omission_first_pages(semester, Scope(county_id=c))
             done.append((f"{semester.code}:{c}", time.perf_counter() - started))
     for pk in by_semester:
         semester = semesters[pk]
         semester_figures(semester=semester, scope=EVERYTHING)
-        for size in (1, 50):
-            omission_check(semester=semester, scope=EVERYTHING, page_size=size)
+        _omission_first_pages(semester, EVERYTHING)
         done.append((f"{semester.code}:city", time.perf_counter() - started))
     return done
 

@@ -55,12 +55,26 @@ def cached(
     one of the parts the result `depends` on (`parts_changed`; no `depends`: a change of
     any part counts). `parts` must identify the result
     completely: the scope (county/unit ids), the filters, the page."""
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return cached_at(keys(area, [parts], depends)[0], compute)
+
+
+def keys(area: str, results: Sequence[tuple[Any, ...]], depends: Sequence[str] = ()) -> list[str]:
+    """The cache keys of several results (each identified by its `parts`, as for `cached`)
+    that depend on the same parts, from one reading of the versions: a result derived from
+    another may be stored under its key without a change slipping in between."""
     numbers = versions([area, *(depends or [part(area, ANY)])])
     version = ".".join(map(str, numbers))
     if len(numbers) > 2:
         version = hashlib.sha256(version.encode()).hexdigest()[:16]
-    key = f"fig:{area}:{version}:{digest}"
+    return [
+        f"fig:{area}:{version}:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
+        for parts in results
+    ]
+
+
+def cached_at(key: str, compute: Callable[[], T]) -> T:
+    """compute(), cached under `key` (from `keys`; computed after the versions were read,
+    so never older than they say)."""
     value = cache.get(key)
     if value is None:
         value = compute()

@@ -105,7 +105,20 @@ def test_an_import_recomputes_only_its_county_and_the_city_sums_the_parts(
     # Every page now reads the cache, and shows the payment.
     after_xuanzhou = pages(spring, xuanzhou)
     after_langxi = pages(spring, langxi)
+    dashboards = [
+        omission_check(semester=spring, scope=scope, page_size=1)
+        for scope in (Scope(county_id=xuanzhou), EVERYTHING)
+    ]
     assert computed == []
+    # The dashboards' counts (a page of 1, taken from the list's first page) are what a
+    # check of their own shows.
+    for dashboard, scope in zip(dashboards, (Scope(county_id=xuanzhou), EVERYTHING), strict=True):
+        own = selectors._omission_check(semester=spring, scope=scope, page_size=1)
+        assert (dashboard.totals, dashboard.rows, dashboard.pages) == (
+            own.totals,
+            own.rows,
+            own.pages,
+        )
     assert after_langxi[:2] == before_langxi[:2]  # the other county's figures untouched
     assert after_xuanzhou[1]["missing"] == 0
     county_total = after_xuanzhou[0][-1]

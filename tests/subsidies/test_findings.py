@@ -19,6 +19,7 @@ from subsidies.models import (
     Disbursement,
     FindingsBuilt,
     FindingsDirty,
+    FindingsSummary,
     OmissionFinding,
     SubsidyItem,
     SubsidyStandard,
@@ -81,6 +82,15 @@ def same_as_single_pass(semester: Any, scopes: list[Scope], filters: list[Any]) 
 
 
 def stored_rows(semester: Any) -> list[tuple[Any, ...]]:
+    """The semester's stored findings, then their counts per county and stage (which the
+    county figures read): a refresh must leave both as a rebuild makes them."""
+    counts = FindingsSummary.objects.filter(semester_id=semester.pk).values_list(
+        "county_id", "stage", *findings.SUMMARY_COUNTS
+    )
+    return [*stored_findings(semester), *sorted(counts, key=repr)]
+
+
+def stored_findings(semester: Any) -> list[tuple[Any, ...]]:
     return sorted(
         OmissionFinding.objects.filter(semester_id=semester.pk).values_list(
             "id_number",
