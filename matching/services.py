@@ -3,10 +3,12 @@
 `roster_match` takes, per county, the latest poverty snapshot and every county's latest
 registry snapshot (and the city-run schools') on or before the semester's end, and:
 
-1. matches them in one statement into a temporary table (`xc_match`, one row per
-   member): members whose 脱贫属性 still carries the policy, each with their best
-   registry record, found by ID number or by the ID inside a G 全国学籍号 (a 在读/复学
-   record first, then the latest);
+1. matches them into a temporary table (`xc_match`, one row per member): members whose
+   脱贫属性 still carries the policy, each with their best registry record, found by ID
+   number or by the ID inside a G 全国学籍号 (a 在读/复学 record first, then the latest).
+   The members who may be at school are taken first (`xc_m`), then one pass over the
+   registry keeps the records naming one of them (`xc_hit`), then each member is ranked
+   with those records only;
 2. writes the roster (`tasks.RosterStudent`, the table the omission check reads) with
    INSERT … SELECT and UPDATE … FROM: members with a 在读 record are on it with the
    registry's school, stage and boarding (就读方式); rows an earlier matching put there
@@ -15,10 +17,12 @@ registry snapshot (and the city-run schools') on or before the semester's end, a
 3. replaces the semester's findings (`MatchFinding`) of the counties run: unmatched
    members, stage mismatches, members listed apart;
 4. writes the historical row of every roster row and finding it inserted, changed or
-   deleted, set-based, stamped with the audit source (as intake/writer.py does).
+   deleted, set-based, stamped with the audit source (as intake/writer.py does; on
+   PostgreSQL in the same statement as the write, from what it RETURNs).
 
-Only rows that differ are written, so running it again changes nothing (no row, no
-history). Two runs at once queue on the semester's row lock. Safe to re-run.
+Only rows that differ are written (the differences are found in SQL, IS DISTINCT FROM),
+so running it again changes nothing (no row, no history) and costs the matching alone.
+Two runs at once queue on the semester's row lock. Safe to re-run.
 """
 
 from __future__ import annotations
@@ -175,6 +179,23 @@ def _history_sql(model: type[models.Model], source: str, op_column: str) -> tupl
     return sql, params
 
 
+def _write_logged(
+    cursor: Any, model: type[models.Model], write: str, params: list[Any], op: str
+) -> bool:
+    """Run `write` (an INSERT, UPDATE or DELETE of `model`'s rows) and, on PostgreSQL, in
+    the same statement the historical row (`op`) of every row it wrote, from what it
+    RETURNs (as intake/writer.py does): no second pass over the table to find them.
+    Returns False where the caller must write the history itself (SQLite)."""
+    if connection.vendor != "postgresql":
+        cursor.execute(write, params)
+        return False
+    history, history_params = _history_sql(model, "w r", f"'{op}'")
+    # The table's own columns only: RETURNING * of an UPDATE … FROM holds the others' too.
+    returning = f"RETURNING {model._meta.db_table}.*"
+    cursor.execute(f"WITH w AS ({write} {returning}) {history}", [*params, *history_params])
+    return True
+
+
 def _analyze(cursor: Any, table: str) -> None:
     # Temporary tables get no statistics of their own (autovacuum never sees them): without
     # them the planner guesses a few rows and loops where it should hash.
@@ -242,38 +263,53 @@ def _match_table(
     true, false = "TRUE", "FALSE"
     columns = "e.id, e.school_id, e.county_id, e.grade, e.stage, e.boarding, e.status, e.as_of"
     g_id = "substr(e.student_number, 2, 18)"
-    if connection.vendor == "postgresql":
-        # One pass over the registry: each record under its ID and, when its G number holds
-        # another ID, under that one too.
-        registry_sql = f"""
-  SELECT k.person, {columns}
-  FROM {RECORDS} e
-  CROSS JOIN LATERAL (VALUES (e.id_number),
-    (CASE WHEN e.student_number LIKE 'G%%' AND {g_id} <> e.id_number THEN {g_id} END)) k(person)
-  WHERE e.snapshot_id IN ({_marks(registry_ids)}) AND k.person IS NOT NULL"""  # noqa: S608
-        registry_params = list(registry_ids)
-    else:
-        registry_sql = f"""
-  SELECT e.id_number AS person, {columns}
-  FROM {RECORDS} e WHERE e.snapshot_id IN ({_marks(registry_ids)})
-  UNION ALL
-  SELECT {g_id}, {columns}
-  FROM {RECORDS} e WHERE e.snapshot_id IN ({_marks(registry_ids)})
-    AND e.student_number LIKE 'G%%' AND {g_id} <> e.id_number"""  # noqa: S608
-        registry_params = [*registry_ids, *registry_ids]
-    cursor.execute("DROP TABLE IF EXISTS xc_match")
-    # One pass: members (policy statuses) LEFT JOIN every record naming them, by ID or by the
-    # ID inside a G number; members with no record and no school are dropped before the
-    # ranking, so only children (and the odd adult with a record) are sorted.
+    for table in ("xc_m", "xc_hit", "xc_match"):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    # 1. The members (policy statuses) who may be at school: adults out of school are
+    # left out here, so that what follows hashes and sorts only children.
+    cursor.execute(
+        f"""
+CREATE TEMP TABLE xc_m AS
+SELECT mm.id_number, mm.name, mm.county_id, mm.township, mm.village, mm.household_number,
+       mm.school_status, mm.poverty_status, mm.as_of, {stated} AS stated_stage
+FROM {MEMBERS} mm
+WHERE mm.snapshot_id IN ({_marks(poverty_ids)})
+  AND mm.poverty_status IN ({_marks(policy)})
+  AND (mm.school_status NOT IN ('非在校生', '学龄前儿童') OR substr(mm.id_number, 7, 4) >= %s)
+""",  # noqa: S608 - only placeholders and table names from models
+        [*stated_params, *poverty_ids, *policy, str(born_after)],
+    )
+    _analyze(cursor, "xc_m")
+    # 2. One pass over the registry keeps the records naming one of them, by ID or by the
+    # ID inside a G number (two hash probes per record; nine records in ten name nobody).
+    cursor.execute(
+        f"""
+CREATE TEMP TABLE xc_hit AS
+SELECT {columns}, a.id_number AS by_id, b.id_number AS by_g
+FROM {RECORDS} e
+LEFT JOIN (SELECT DISTINCT id_number FROM xc_m) a ON a.id_number = e.id_number
+LEFT JOIN (SELECT DISTINCT id_number FROM xc_m) b ON b.id_number =
+  CASE WHEN e.student_number LIKE 'G%%' AND {g_id} <> e.id_number THEN {g_id} END
+WHERE e.snapshot_id IN ({_marks(registry_ids)})
+  AND (a.id_number IS NOT NULL OR b.id_number IS NOT NULL)
+""",  # noqa: S608 - only placeholders and table names from models
+        list(registry_ids),
+    )
+    _analyze(cursor, "xc_hit")
+    hit_columns = "h.id, h.school_id, h.county_id, h.grade, h.stage, h.boarding, h.status, h.as_of"
+    # 3. Each member with their best record (a 在读/复学 one first, then the latest);
+    # members with no record and no school are dropped before the ranking.
     sql = f"""
 CREATE TEMP TABLE xc_match AS
 WITH ss(school_id, stage) AS ({single}),
-reg AS ({registry_sql}
+reg AS (
+  SELECT h.by_id AS person, {hit_columns} FROM xc_hit h WHERE h.by_id IS NOT NULL
+  UNION ALL
+  SELECT h.by_g, {hit_columns} FROM xc_hit h WHERE h.by_g IS NOT NULL
 ),
 j AS (
   SELECT mm.id_number, mm.name, mm.county_id AS member_county_id, mm.township, mm.village,
-         mm.household_number, mm.school_status, mm.poverty_status,
-         {stated} AS stated_stage,
+         mm.household_number, mm.school_status, mm.poverty_status, mm.stated_stage,
          r.school_id, r.county_id AS school_county_id, r.grade, r.boarding, r.status,
          COALESCE(NULLIF(r.stage, ''), ss.stage) AS reg_stage,
          CASE WHEN r.status IN ({_marks(in_school)}) THEN 1 ELSE 0 END AS in_school,
@@ -282,13 +318,10 @@ j AS (
            ORDER BY CASE WHEN r.status IN ({_marks(in_school)}) THEN 0 ELSE 1 END,
                     mm.as_of DESC, r.as_of DESC, r.id
          ) AS pick
-  FROM {MEMBERS} mm
+  FROM xc_m mm
   LEFT JOIN reg r ON r.person = mm.id_number
   LEFT JOIN ss ON ss.school_id = r.school_id
-  WHERE mm.snapshot_id IN ({_marks(poverty_ids)})
-    AND mm.poverty_status IN ({_marks(policy)})
-    AND (mm.school_status NOT IN ('非在校生', '学龄前儿童') OR substr(mm.id_number, 7, 4) >= %s)
-    AND (r.id IS NOT NULL OR mm.school_status NOT IN ('非在校生', '学龄前儿童'))
+  WHERE r.id IS NOT NULL OR mm.school_status NOT IN ('非在校生', '学龄前儿童')
 )
 SELECT j.*,
   CASE WHEN in_school = 1 AND reg_stage IS NOT NULL THEN {true} ELSE {false} END AS on_roster,
@@ -299,18 +332,7 @@ SELECT j.*,
   CASE WHEN in_school = 0 AND stated_stage IN ({_marks(apart)}) THEN {true} ELSE {false} END AS apart
 FROM j WHERE pick = 1
 """  # noqa: S608 - only placeholders and table names from models
-    params = [
-        *single_params,
-        *registry_params,
-        *stated_params,
-        *in_school,
-        *in_school,
-        *poverty_ids,
-        *policy,
-        str(born_after),
-        *registry,
-        *apart,
-    ]
+    params = [*single_params, *in_school, *in_school, *registry, *apart]
     cursor.execute(sql, params)
     _analyze(cursor, "xc_match")
 
@@ -345,7 +367,9 @@ WHERE r.is_active AND r.snapshot_id IN ({match_batches})
     ops = dict(cursor.fetchall())
     if not ops:
         return 0, 0, 0
-    cursor.execute(
+    logged = _write_logged(
+        cursor,
+        RosterStudent,
         f"""
 INSERT INTO {ROSTER} (id_number, name, gender, birth_date, household_county_id, county_id,
   school_id, stage, grade, boarding, snapshot_id, is_active, updated_at)
@@ -356,8 +380,11 @@ SELECT x.id_number, x.name,
 FROM xc_match x JOIN xc_rc c ON c.id_number = x.id_number AND c.op = '+'
 """,  # noqa: S608
         [snapshot_id, now],
+        "+",
     )
-    cursor.execute(
+    _write_logged(
+        cursor,
+        RosterStudent,
         f"""
 UPDATE {ROSTER} SET name = x.name, household_county_id = x.member_county_id,
   county_id = x.school_county_id, school_id = x.school_id, stage = x.reg_stage,
@@ -367,18 +394,23 @@ FROM xc_match x, xc_rc c
 WHERE {ROSTER}.id_number = x.id_number AND c.id_number = x.id_number AND c.op = '~'
 """,  # noqa: S608
         [snapshot_id, now],
+        "~",
     )
-    cursor.execute(
+    _write_logged(
+        cursor,
+        RosterStudent,
         f"UPDATE {ROSTER} SET is_active = FALSE, updated_at = %s "  # noqa: S608
         f"WHERE id_number IN (SELECT id_number FROM xc_rc WHERE op = '-')",
         [now],
+        "~",
     )
-    history, params = _history_sql(
-        RosterStudent,
-        f"{ROSTER} r JOIN xc_rc c ON c.id_number = r.id_number",
-        "CASE c.op WHEN '+' THEN '+' ELSE '~' END",
-    )
-    cursor.execute(history, params)
+    if not logged:
+        history, params = _history_sql(
+            RosterStudent,
+            f"{ROSTER} r JOIN xc_rc c ON c.id_number = r.id_number",
+            "CASE c.op WHEN '+' THEN '+' ELSE '~' END",
+        )
+        cursor.execute(history, params)
     return ops.get("+", 0), ops.get("~", 0), ops.get("-", 0)
 
 
@@ -414,39 +446,51 @@ FROM xc_match x WHERE {flag}"""  # noqa: S608 - constants only
     )
     cursor.execute("DROP TABLE IF EXISTS xc_f")
     cursor.execute(f"CREATE TEMP TABLE xc_f AS {selects}")
+    _analyze(cursor, "xc_f")
     same = " AND ".join(f"NOT ({_differs(f'f.{name}', f'n.{name}')})" for name in _FINDING_FIELDS)
     cursor.execute("DROP TABLE IF EXISTS xc_fc")
+    # One FULL JOIN of this run's findings with the semester's stored ones: '+' only here,
+    # '-' only stored (in a county run), '~' both but different. A full join is done by
+    # hashing or merging, never by a nested loop: the stored rows were written by the
+    # previous run, and before autovacuum analyses them the planner believes there is
+    # one, so a NOT EXISTS became a nested loop over every pair (168 s at 0.25 scale).
     cursor.execute(
         f"""
 CREATE TEMP TABLE xc_fc AS
-SELECT n.kind, n.county_id, n.id_number, f.id AS finding_id,
-       CASE WHEN f.id IS NULL THEN '+' ELSE '~' END AS op
-FROM xc_f n LEFT JOIN {FINDINGS} f ON f.semester_id = %s AND f.county_id = n.county_id
-  AND f.id_number = n.id_number AND f.kind = n.kind
-WHERE f.id IS NULL OR NOT ({same})
-UNION ALL
-SELECT f.kind, f.county_id, f.id_number, f.id, '-' FROM {FINDINGS} f
-WHERE f.semester_id = %s AND f.county_id IN ({_marks(county_ids)})
-  AND NOT EXISTS (SELECT 1 FROM xc_f n WHERE n.county_id = f.county_id
-                  AND n.id_number = f.id_number AND n.kind = f.kind)
+SELECT COALESCE(n.kind, f.kind) AS kind, COALESCE(n.county_id, f.county_id) AS county_id,
+       COALESCE(n.id_number, f.id_number) AS id_number, f.id AS finding_id,
+       CASE WHEN f.id IS NULL THEN '+' WHEN n.id_number IS NULL THEN '-' ELSE '~' END AS op
+FROM xc_f n
+FULL JOIN (SELECT * FROM {FINDINGS} WHERE semester_id = %s) f
+  ON f.county_id = n.county_id AND f.id_number = n.id_number AND f.kind = n.kind
+WHERE f.id IS NULL
+  OR (n.id_number IS NULL AND f.county_id IN ({_marks(county_ids)}))
+  OR (n.id_number IS NOT NULL AND NOT ({same}))
 """,  # noqa: S608
-        [semester_id, semester_id, *county_ids],
+        [semester_id, *county_ids],
     )
-    _analyze(cursor, "xc_f")
     _analyze(cursor, "xc_fc")
     cursor.execute("SELECT count(*) FROM xc_fc")
     (total,) = cursor.fetchone()
     if not total:
         return 0
-    history, params = _history_sql(
-        MatchFinding, f"{FINDINGS} r JOIN xc_fc c ON c.finding_id = r.id AND c.op = '-'", "'-'"
-    )
-    cursor.execute(history, params)
-    cursor.execute(
-        f"DELETE FROM {FINDINGS} WHERE id IN (SELECT finding_id FROM xc_fc WHERE op = '-')"  # noqa: S608
+    if connection.vendor != "postgresql":
+        # Without RETURNING in a WITH, the rows' last state is logged before they go.
+        history, params = _history_sql(
+            MatchFinding, f"{FINDINGS} r JOIN xc_fc c ON c.finding_id = r.id AND c.op = '-'", "'-'"
+        )
+        cursor.execute(history, params)
+    _write_logged(
+        cursor,
+        MatchFinding,
+        f"DELETE FROM {FINDINGS} WHERE id IN (SELECT finding_id FROM xc_fc WHERE op = '-')",  # noqa: S608
+        [],
+        "-",
     )
     columns = ", ".join(_FINDING_FIELDS)
-    cursor.execute(
+    logged = _write_logged(
+        cursor,
+        MatchFinding,
         f"""
 INSERT INTO {FINDINGS} (semester_id, kind, county_id, id_number, {columns})
 SELECT %s, n.kind, n.county_id, n.id_number, {", ".join(f"n.{c}" for c in _FINDING_FIELDS)}
@@ -454,23 +498,29 @@ FROM xc_f n JOIN xc_fc c ON c.op = '+' AND c.kind = n.kind AND c.county_id = n.c
   AND c.id_number = n.id_number
 """,  # noqa: S608
         [semester_id],
+        "+",
     )
     sets = ", ".join(f"{c} = n.{c}" for c in _FINDING_FIELDS)
-    cursor.execute(
+    _write_logged(
+        cursor,
+        MatchFinding,
         f"""
 UPDATE {FINDINGS} SET {sets}
 FROM xc_f n, xc_fc c
 WHERE c.op = '~' AND {FINDINGS}.id = c.finding_id AND c.kind = n.kind
   AND c.county_id = n.county_id AND c.id_number = n.id_number
 """,  # noqa: S608
+        [],
+        "~",
     )
-    history, params = _history_sql(
-        MatchFinding,
-        f"{FINDINGS} r JOIN xc_fc c ON c.op IN ('+', '~') AND r.semester_id = %s "
-        "AND r.county_id = c.county_id AND r.id_number = c.id_number AND r.kind = c.kind",
-        "c.op",
-    )
-    cursor.execute(history, [*params, semester_id])
+    if not logged:
+        history, params = _history_sql(
+            MatchFinding,
+            f"{FINDINGS} r JOIN xc_fc c ON c.op IN ('+', '~') AND r.semester_id = %s "
+            "AND r.county_id = c.county_id AND r.id_number = c.id_number AND r.kind = c.kind",
+            "c.op",
+        )
+        cursor.execute(history, [*params, semester_id])
     return int(total)
 
 
@@ -502,6 +552,8 @@ def roster_match(
                 # The join, the ranking and the writes hash and sort millions of rows: give
                 # this transaction the memory to do it in RAM rather than in temp files.
                 cursor.execute("SET LOCAL work_mem = '256MB'")
+                # Compiling these statements (JIT) took longer than the time it saved.
+                cursor.execute("SET LOCAL jit = off")
             report(_("比对扶贫与学籍数据"), 1, STEPS)
             _match_table(cursor, poverty_ids, registry_ids, semester.year - ADULT_YEARS)
             cursor.execute(
@@ -525,7 +577,7 @@ def roster_match(
             )
             report(_("写入比对结果"), 3, STEPS)
             outcome.findings_written = _write_findings(cursor, semester.pk, county_ids)
-            for table in ("xc_match", "xc_rc", "xc_f", "xc_fc"):
+            for table in ("xc_m", "xc_hit", "xc_match", "xc_rc", "xc_f", "xc_fc"):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
         if outcome.added or outcome.changed or outcome.removed:
             figures.data_changed("subsidies")

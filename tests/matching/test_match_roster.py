@@ -197,6 +197,38 @@ def test_running_it_again_changes_nothing(world: dict[str, Any]) -> None:
     assert history_rows() == history
 
 
+def test_a_second_run_writes_only_what_changed_with_its_history(world: dict[str, Any]) -> None:
+    match()
+    roster_history = RosterStudent.history.count()
+    finding_history = MatchFinding.history.count()
+    # The registry now says 王小一 is a day pupil: that one roster row changes, and the
+    # history pages show that one change and nothing for the others.
+    EnrolmentRecord.objects.filter(name="王小一").update(boarding=False)
+    match()
+    assert active()["王小一"].boarding is False
+    new = RosterStudent.history.order_by("history_id")[roster_history:]
+    assert [(h.name, h.history_type, h.boarding) for h in new] == [("王小一", "~", False)]
+    assert MatchFinding.history.count() == finding_history
+
+
+def test_a_finding_resolved_is_taken_away_with_its_history(world: dict[str, Any]) -> None:
+    match()
+    people = world["people"]
+    assert MatchFinding.objects.filter(name="李高一", kind=FindingKind.UNMATCHED).exists()
+    high = make_school("xuanzhou", "宣州中学", "3134001103", ["普通高中"])
+    enrol(people["李高一"], "李高一", high, "高一", "", day=dt.date(2019, 9, 30))
+    lines = match()
+    assert lines[-1] == "roster 5, unmatched 1, stage mismatches 1"
+    assert active()["李高一"].school == high and active()["李高一"].stage == "普通高中"
+    assert not MatchFinding.objects.filter(name="李高一").exists()
+    logged = MatchFinding.history.filter(name="李高一").order_by("history_id")
+    assert [(h.history_type, h.kind) for h in logged] == [
+        ("+", FindingKind.UNMATCHED),
+        ("-", FindingKind.UNMATCHED),
+    ]
+    assert RosterStudent.history.get(name="李高一").history_type == "+"
+
+
 def test_a_member_no_longer_matched_leaves_the_roster(world: dict[str, Any]) -> None:
     match()
     EnrolmentRecord.objects.filter(name="李初二").update(status="辍学")
