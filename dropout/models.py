@@ -161,8 +161,13 @@ class EnrolmentRecord(models.Model):
     """One child at one school in one snapshot. `county` and `as_of` repeat the snapshot's
     so the cross-check and scoping filter one table without a join."""
 
+    # Indexed by `enrolment_snapshot_id_cover` below (its first column), not on its own.
     snapshot = models.ForeignKey(
-        EnrolmentSnapshot, models.CASCADE, related_name="records", verbose_name=_("学籍快照")
+        EnrolmentSnapshot,
+        models.CASCADE,
+        related_name="records",
+        verbose_name=_("学籍快照"),
+        db_index=False,
     )
     id_number = models.CharField(_("身份证号"), max_length=18)
     name = models.CharField(_("姓名"), max_length=50)
@@ -233,11 +238,48 @@ class EnrolmentRecord(models.Model):
                 include=["school", "status", "name"],
                 name="enrolment_id_snapshot_cover",
             ),
+            # One county's registry in ID order, read alone (index-only) by a per-county
+            # cross-check; it also serves the snapshot foreign key (cascades, joins).
+            models.Index(
+                fields=["snapshot", "id_number"],
+                include=["school", "status", "name"],
+                name="enrolment_snapshot_id_cover",
+            ),
             models.Index(fields=["county", "as_of"], name="enrolment_county_date"),
         ]
 
     def __str__(self) -> str:
         return f"{mask_id_number(self.id_number)} {self.status}"
+
+
+class EnrolmentSpread(models.Model):
+    """A child with enrolment records in more than one county (the city-run schools count
+    as one, key 0): one row per such county, over every snapshot kept.
+
+    A per-county cross-check reads its own county's registry and, from the other
+    counties' registries, only the records of these children (and of its household and
+    poverty children not enrolled at home), instead of scanning the whole enrolment table
+    for every county. Kept by database triggers on the records and snapshots (migration
+    0009), whatever writes them: imports (COPY and upsert), the demo, the admin, a shell.
+    May hold more than the truth (a deleted record leaves its row: one more lookup),
+    never less.
+    """
+
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    #: The county's id; 0 for the city-run schools (snapshots without a county).
+    county_key = models.IntegerField(_("县市区"))
+
+    class Meta:
+        verbose_name = _("跨县学籍儿童")
+        verbose_name_plural = _("跨县学籍儿童")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county_key", "id_number"], name="enrolmentspread_unique_county_child"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_id_number(self.id_number)} {self.county_key}"
 
 
 class HouseholdChildQuerySet(ScopedQuerySet["HouseholdChild"]):

@@ -27,6 +27,7 @@ from .models import (
     DropoutCaseQuerySet,
     EnrolmentRecord,
     EnrolmentSnapshot,
+    EnrolmentSpread,
     FindingKind,
     HouseholdChild,
 )
@@ -238,37 +239,87 @@ class _Query:
         PL, MK, PO = _marks(len(places)), _marks(len(marks)), _marks(len(policy))
         missing = self.missing_counties
         MI = _marks(len(missing))
-        restrict, restrict_params = "", []
-        if not self.all_counties:
-            # Only the children that matter to these counties: enrolled at one of their
-            # schools, on one of their household lists or poverty lists.
-            restrict = (
-                f"AND e.id_number IN (SELECT id_number FROM {e} WHERE snapshot_id IN ({H}) "  # noqa: S608
-                f"UNION SELECT h.id_number FROM {h} h WHERE {hf} "
-                f"UNION SELECT id_number FROM {p} WHERE snapshot_id IN ({P}))"
-            )
-            restrict_params = [*here, *hp, *poverty]
         # Names compare byte-wise: min/max only ask "are they all the same", and the
         # database's default collation (strcoll) costs several times more per row.
         binary = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
         # The optimisation fence below is PostgreSQL's; SQLite takes OFFSET only after LIMIT.
         fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+        # Per record, once: st 1 holds a place, 2 marks the child out of school.
+        status = f"CASE WHEN e.status IN ({PL}) THEN 1 WHEN e.status IN ({MK}) THEN 2 ELSE 0 END"
+        columns = f"e.id_number, e.school_id, e.name{binary} AS name, {status} AS st"
+        if self.all_counties:
+            # Every registry, read once in ID order off the covering index; mine: the
+            # record is in one of these counties' snapshots.
+            records = (
+                f"SELECT {columns}, CASE WHEN e.snapshot_id IN ({H}) THEN 1 ELSE 0 END AS mine "  # noqa: S608
+                f"FROM {e} e WHERE e.snapshot_id IN ({S}) ORDER BY e.id_number{fence}"
+            )
+            records_params: list[Any] = [*places, *marks, *here, *snaps]
+        else:
+            # These counties' own registries in full, and from the others only the
+            # records of the children that matter here and may be enrolled there: those
+            # enrolled in more than one county (EnrolmentSpread, kept by PostgreSQL
+            # triggers) and the household and poverty children not enrolled at home.
+            # Not the whole enrolment table once per county.
+            others = sorted(set(snaps) - set(here)) or [-1]
+            keys = list(self.county_ids)
+            if connection.vendor == "postgresql":
+                spread = (
+                    f"SELECT id_number FROM {EnrolmentSpread._meta.db_table} "  # noqa: S608
+                    f"WHERE county_key IN ({_marks(len(keys))})"
+                )
+                spread_params: list[Any] = keys
+            else:
+                # SQLite keeps no EnrolmentSpread (its ALTER TABLE rebuilds a table and
+                # drops its triggers): the same children from the registries themselves,
+                # a scan that matters little at the size of a SQLite installation.
+                spread = (
+                    f"SELECT s1.id_number FROM {e} s1 WHERE s1.snapshot_id IN ({H}) "  # noqa: S608
+                    f"AND EXISTS (SELECT 1 FROM {e} s2 WHERE s2.snapshot_id IN ({_marks(len(others))}) "
+                    "AND s2.id_number = s1.id_number)"
+                )
+                spread_params = [*here, *others]
+            far = (
+                f"{spread} "  # noqa: S608 - names from models, values as parameters
+                "UNION ALL SELECT x.id_number FROM ("
+                f"SELECT id_number FROM hh UNION ALL SELECT id_number FROM {p} "
+                f"WHERE snapshot_id IN ({P})) x "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {e} e2 WHERE e2.snapshot_id IN ({H}) "
+                "AND e2.id_number = x.id_number)"
+            )
+            # PostgreSQL: the few children as an array (a child twice in it is looked
+            # up once), looked up one by one in the covering index; as a subquery it
+            # guesses tens of thousands and hashes every other county's registry.
+            lookup = f"= ANY(ARRAY({far}))" if connection.vendor == "postgresql" else f"IN ({far})"
+            records = (
+                f"SELECT {columns}, 1 AS mine FROM {e} e WHERE e.snapshot_id IN ({H}) "  # noqa: S608
+                f"UNION ALL SELECT {columns}, 0 AS mine FROM {e} e "
+                f"WHERE e.snapshot_id IN ({_marks(len(others))}) AND e.id_number {lookup} "
+                f"ORDER BY id_number{fence}"
+            )
+            records_params = [
+                *places,
+                *marks,
+                *here,
+                *places,
+                *marks,
+                *others,
+                *spread_params,
+                *poverty,
+                *here,
+            ]
         sql = (
-            # Per record, once (OFFSET 0 keeps PostgreSQL from repeating the
-            # expressions in every aggregate; ORDER BY lets it read the covering index
-            # in ID order and group as it goes): st 1 holds a place, 2 marks the child
-            # out of school; mine: the record is in one of these counties' snapshots.
-            f"WITH g AS (SELECT id_number, "  # noqa: S608 - names from models, values as parameters
+            # OFFSET 0 (above) keeps PostgreSQL from repeating the per-record expressions
+            # in every aggregate; ORDER BY lets it group as it reads in ID order.
+            # The household list first: a per-county run reads it twice (a CTE read
+            # twice is computed once).
+            f"WITH hh AS (SELECT h.id_number, h.name, h.birth_date, h.county_id FROM {h} h WHERE {hf}), "  # noqa: S608 - names from models, values as parameters
+            "g AS (SELECT id_number, "
             "MIN(CASE WHEN st = 1 THEN school_id END) AS p_min, "
             "MAX(CASE WHEN st = 1 THEN school_id END) AS p_max, "
             "MAX(mine) AS here, MAX(CASE WHEN st = 2 THEN mine ELSE 0 END) AS marked, "
             "MAX(st) AS counted, MIN(name) AS n_min, MAX(name) AS n_max "
-            f"FROM (SELECT e.id_number, e.school_id, e.name{binary} AS name, "
-            f"CASE WHEN e.status IN ({PL}) THEN 1 WHEN e.status IN ({MK}) THEN 2 ELSE 0 END AS st, "
-            f"CASE WHEN e.snapshot_id IN ({H}) THEN 1 ELSE 0 END AS mine "
-            f"FROM {e} e WHERE e.snapshot_id IN ({S}) {restrict} ORDER BY e.id_number{fence}) rec "
-            "GROUP BY id_number), "
-            f"hh AS (SELECT h.id_number, h.name, h.birth_date, h.county_id FROM {h} h WHERE {hf}), "
+            f"FROM ({records}) rec GROUP BY id_number), "
             # Registered poor children of compulsory age (birth date from the ID number).
             f"pm AS (SELECT DISTINCT m.id_number, m.county_id FROM {p} m WHERE m.snapshot_id IN ({P}) "
             f"AND m.poverty_status IN ({PO}) AND substr(m.id_number, 7, 8) BETWEEN %s AND %s) "
@@ -286,12 +337,8 @@ class _Query:
             "OR r.name <> g.n_min OR r.name <> g.n_max))"
         )
         params = [
-            *places,
-            *marks,
-            *here,
-            *snaps,
-            *restrict_params,
             *hp,
+            *records_params,
             *poverty,
             *policy,
             id_from,

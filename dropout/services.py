@@ -69,6 +69,31 @@ def registries_vacuum() -> None:
         log.warning("VACUUM of the registries failed", exc_info=True)
 
 
+def enrolment_spread_rebuild() -> None:
+    """PostgreSQL: rebuild `EnrolmentSpread` (the children enrolled in more than one
+    county) from every record, set-based (elsewhere: nothing, SQLite keeps none). The
+    triggers keep it on every write; only a load that bypasses them (the benchmark's
+    `session_replication_role = replica`) needs this."""
+    if connection.vendor != "postgresql":
+        return
+    from .models import EnrolmentRecord, EnrolmentSnapshot, EnrolmentSpread
+
+    spread = EnrolmentSpread._meta.db_table
+    records = EnrolmentRecord._meta.db_table
+    snapshots = EnrolmentSnapshot._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {spread}")  # noqa: S608 - names from models
+        # The same statement as the triggers' (migration 0009), over every child.
+        join = f"FROM {records} e JOIN {snapshots} s ON s.id = e.snapshot_id"
+        cursor.execute(
+            f"INSERT INTO {spread} (county_key, id_number) "  # noqa: S608 - names from models
+            f"SELECT DISTINCT COALESCE(s.county_id, 0), e.id_number {join} "
+            f"WHERE e.id_number IN (SELECT e.id_number {join} GROUP BY e.id_number "
+            "HAVING MIN(COALESCE(s.county_id, 0)) <> MAX(COALESCE(s.county_id, 0))) "
+            "ON CONFLICT DO NOTHING"
+        )
+
+
 def crosscheck_run(*, county: County, as_of: dt.date, triggered_by: str = "") -> CrosscheckOutcome:
     """Run the cross-check (数据比对核查) for one county on `as_of` and record its findings.
 
