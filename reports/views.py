@@ -84,7 +84,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("reports.view_report", raise_exception=True)
 def report_list(request: HttpRequest) -> HttpResponse:
-    reports = Report.objects.for_user(request.user).order_by("-period", "kind")
+    # The snapshots (figures, texts) run to tens of kilobytes of JSON each: the list shows
+    # none of them.
+    reports = (
+        Report.objects.for_user(request.user).order_by("-period", "kind").defer("figures", "texts")
+    )
     day = today()
     form = BuildForm(initial={"kind": "monthly", "period": f"{previous_month(day):%Y-%m}"})
     return render(
