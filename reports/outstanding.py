@@ -45,39 +45,32 @@ class Memo:
         return self._store[key]  # type: ignore[no-any-return]
 
 
-def _responsibilities(task_id: int, memo: Memo | None) -> list[Responsibility]:
+def _responsibilities(task_id: int, memo: Memo) -> list[Responsibility]:
+    """The task's responsibilities; every task's are read at once (a hundred rows)."""
+
     def every_task() -> dict[int, list[Responsibility]]:
         grouped: dict[int, list[Responsibility]] = defaultdict(list)
         for r in Responsibility.objects.select_related("unit", "unit__county").order_by("order"):
             grouped[r.task_id].append(r)
         return grouped
 
-    if memo is None:
-        return list(
-            Responsibility.objects.filter(task_id=task_id)
-            .select_related("unit", "unit__county")
-            .order_by("order")
-        )
     return memo.get(("responsibilities",), every_task).get(task_id, [])
 
 
-def _reporting_units(period: dt.date, memo: Memo | None) -> list[Unit]:
-    if memo is None:
-        return reporting_units(period)
+def _reporting_units(period: dt.date, memo: Memo) -> list[Unit]:
     return memo.get(("reporting", period), lambda: reporting_units(period))
 
 
-def _county_name(unit: Unit, memo: Memo | None) -> str:
+def _county_name(unit: Unit, memo: Memo) -> str:
     county = unit.county
     if county is None:
         return unit.display_name
-    if memo is None:
-        return county.current_name()
     return memo.get(("county", county.pk), county.current_name)
 
 
 def responsible_units(deadline: Deadline, memo: Memo | None = None) -> list[Unit]:
     """The deadline's task's units, plus every reporting unit for the monthly report."""
+    memo = memo or Memo()
     units = {
         r.unit.pk: r.unit for r in _responsibilities(deadline.task_id, memo) if r.unit.is_active
     }
@@ -97,7 +90,7 @@ def _semester_for(deadline: Deadline) -> Semester | None:
 
 
 def _payment_items(
-    deadline: Deadline, units: list[Unit], memo: Memo | None = None
+    deadline: Deadline, units: list[Unit], memo: Memo
 ) -> dict[int, list[str]] | None:
     """Students of each county (and the city-run schools) not yet paid all they are owed."""
     semester = _semester_for(deadline)
@@ -108,7 +101,7 @@ def _payment_items(
         rows = semester_figures(semester=semester, scope=EVERYTHING)[:-1]
         return {f.county_id: f for f in rows}
 
-    by_county = memo.get(("figures", semester.pk), figures) if memo else figures()
+    by_county = memo.get(("figures", semester.pk), figures)
     out: dict[int, list[str]] = {}
     for unit in units:
         if unit.kind == Unit.Kind.COUNTY_BUREAU:
@@ -161,9 +154,7 @@ def _ledger_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]
     return out
 
 
-def _submission_items(
-    deadline: Deadline, units: list[Unit], memo: Memo | None = None
-) -> dict[int, list[str]]:
+def _submission_items(deadline: Deadline, units: list[Unit], memo: Memo) -> dict[int, list[str]]:
     period = deadline.period_start.replace(day=1)
     expected = {u.pk for u in _reporting_units(period, memo)}
     states = dict(
@@ -194,6 +185,7 @@ def outstanding_by_unit(
     when a page passes one `memo` for all its deadlines)."""
     if deadline.kind == Deadline.Kind.RECTIFICATION:
         return rectification_outstanding(deadline)  # the items due that day, by unit
+    memo = memo or Memo()
     units = responsible_units(deadline, memo)
     items: dict[int, list[str]] = {u.pk: [] for u in units}
     number = deadline.task.number

@@ -38,7 +38,7 @@ from .models import (
     ReportingSettings,
     SubmissionEvent,
 )
-from .outstanding import outstanding_by_unit
+from .outstanding import Memo, outstanding_by_unit
 from .periods import month_label
 from .selectors import live_figures, month_locked, reporting_units, submission_due
 from .texts import deadline_words
@@ -373,9 +373,11 @@ def deadlines_check(*, today: dt.date, send: bool = True) -> CheckResult:
         .select_related("task")
         .order_by("due_on")
     )
+    # What the deadlines share (units, figures) is read once: the check writes none of it.
+    memo = Memo()
     for deadline in deadlines:
         days_left = (deadline.due_on - today).days
-        owed = [(u, items) for u, items in outstanding_by_unit(deadline, today) if items]
+        owed = [(u, items) for u, items in outstanding_by_unit(deadline, today, memo) if items]
         if days_left >= 0:
             offset = _offset_for(days_left, offsets)
             if offset is None:
