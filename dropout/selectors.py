@@ -255,12 +255,24 @@ class _Query:
                 f"FROM {e} e WHERE e.snapshot_id IN ({S}) ORDER BY e.id_number{fence}"
             )
             records_params: list[Any] = [*places, *marks, *here, *snaps]
+            far, tail, tail_params = "1 = 0", "", []
         else:
-            # These counties' own registries in full, and from the others only the
-            # records of the children that matter here and may be enrolled there: those
-            # enrolled in more than one county (EnrolmentSpread, kept by PostgreSQL
-            # triggers) and the household and poverty children not enrolled at home.
-            # Not the whole enrolment table once per county.
+            # These counties' own registries only, grouped in ID order off the covering
+            # index (one snapshot per county: no sort), and no other county's registry
+            # in full. What another county's records could add is found by index for the
+            # few children it can concern, and those children are returned as
+            # candidates for `_findings`, which reads every record of a candidate and
+            # applies the rules exactly. The statement returns a superset of the one
+            # pass's candidates for these counties:
+            # - a child enrolled here and elsewhere (a second place, another name) is
+            #   listed in EnrolmentSpread, kept by PostgreSQL triggers;
+            # - a household child with no record here that has one elsewhere (counted
+            #   there, or another name there) is found by an index probe per such
+            #   child, about 1% of the list;
+            # - a child counted nowhere here is a candidate by the rules below anyway.
+            # (Earlier this run looked the household and poverty children up in its own
+            # registry a second time, a hash of ~1.1 M records per county, to pick which
+            # to read elsewhere.)
             others = sorted(set(snaps) - set(here)) or [-1]
             keys = list(self.county_ids)
             if connection.vendor == "postgresql":
@@ -279,40 +291,29 @@ class _Query:
                     "AND s2.id_number = s1.id_number)"
                 )
                 spread_params = [*here, *others]
-            far = (
-                f"{spread} "  # noqa: S608 - names from models, values as parameters
-                "UNION ALL SELECT x.id_number FROM ("
-                f"SELECT id_number FROM hh UNION ALL SELECT id_number FROM {p} "
-                f"WHERE snapshot_id IN ({P})) x "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {e} e2 WHERE e2.snapshot_id IN ({H}) "
-                "AND e2.id_number = x.id_number)"
-            )
-            # PostgreSQL: the few children as an array (a child twice in it is looked
-            # up once), looked up one by one in the covering index; as a subquery it
-            # guesses tens of thousands and hashes every other county's registry.
-            lookup = f"= ANY(ARRAY({far}))" if connection.vendor == "postgresql" else f"IN ({far})"
             records = (
                 f"SELECT {columns}, 1 AS mine FROM {e} e WHERE e.snapshot_id IN ({H}) "  # noqa: S608
-                f"UNION ALL SELECT {columns}, 0 AS mine FROM {e} e "
-                f"WHERE e.snapshot_id IN ({_marks(len(others))}) AND e.id_number {lookup} "
-                f"ORDER BY id_number{fence}"
+                f"ORDER BY e.id_number{fence}"
             )
-            records_params = [
-                *places,
-                *marks,
-                *here,
-                *places,
-                *marks,
-                *others,
-                *spread_params,
-                *poverty,
-                *here,
-            ]
+            records_params = [*places, *marks, *here]
+            # Household children with no record here: probed by index in the others'
+            # registries after the statement (`probe`); as a correlated EXISTS in the
+            # statement PostgreSQL hashes every other registry instead.
+            far = "g.id_number IS NULL AND hh.id_number IS NOT NULL"
+            tail = f" UNION ALL SELECT id_number, 1, 0 FROM ({spread}) s"  # noqa: S608
+            tail_params = spread_params
+        rule = (
+            "COALESCE(g.counted, 0) = 0 AND ("
+            f"(hh.county_id IN ({MI}) AND hh.birth_date BETWEEN %s AND %s) "
+            f"OR pm.county_id IN ({MI})) "
+            "OR g.marked = 1 OR (g.here = 1 AND g.p_min <> g.p_max) "
+            "OR ((g.here = 1 OR hh.id_number IS NOT NULL) AND (g.n_min <> g.n_max "
+            "OR g.n_min <> hh.name OR g.n_max <> hh.name OR r.name <> hh.name "
+            "OR r.name <> g.n_min OR r.name <> g.n_max))"
+        )
         sql = (
             # OFFSET 0 (above) keeps PostgreSQL from repeating the per-record expressions
             # in every aggregate; ORDER BY lets it group as it reads in ID order.
-            # The household list first: a per-county run reads it twice (a CTE read
-            # twice is computed once).
             f"WITH hh AS (SELECT h.id_number, h.name, h.birth_date, h.county_id FROM {h} h WHERE {hf}), "  # noqa: S608 - names from models, values as parameters
             "g AS (SELECT id_number, "
             "MIN(CASE WHEN st = 1 THEN school_id END) AS p_min, "
@@ -323,18 +324,14 @@ class _Query:
             # Registered poor children of compulsory age (birth date from the ID number).
             f"pm AS (SELECT DISTINCT m.id_number, m.county_id FROM {p} m WHERE m.snapshot_id IN ({P}) "
             f"AND m.poverty_status IN ({PO}) AND substr(m.id_number, 7, 8) BETWEEN %s AND %s) "
-            "SELECT COALESCE(g.id_number, hh.id_number, pm.id_number) "
+            # Per child: the rules hit (hit), or another county's records may decide (far).
+            "SELECT id_number, hit, far FROM (SELECT "
+            "COALESCE(g.id_number, hh.id_number, pm.id_number) AS id_number, "
+            f"CASE WHEN {rule} THEN 1 ELSE 0 END AS hit, CASE WHEN {far} THEN 1 ELSE 0 END AS far "
             "FROM g FULL JOIN hh ON hh.id_number = g.id_number "
             "FULL JOIN pm ON pm.id_number = COALESCE(g.id_number, hh.id_number) "
             f"LEFT JOIN {r} r ON r.id_number = COALESCE(g.id_number, hh.id_number, pm.id_number) "
-            "AND r.is_active = %s "
-            "WHERE COALESCE(g.counted, 0) = 0 AND ("
-            f"(hh.county_id IN ({MI}) AND hh.birth_date BETWEEN %s AND %s) "
-            f"OR pm.county_id IN ({MI})) "
-            "OR g.marked = 1 OR (g.here = 1 AND g.p_min <> g.p_max) "
-            "OR ((g.here = 1 OR hh.id_number IS NOT NULL) AND (g.n_min <> g.n_max "
-            "OR g.n_min <> hh.name OR g.n_max <> hh.name OR r.name <> hh.name "
-            "OR r.name <> g.n_min OR r.name <> g.n_max))"
+            f"AND r.is_active = %s) x WHERE hit = 1 OR far = 1{tail}"
         )
         params = [
             *hp,
@@ -343,14 +340,46 @@ class _Query:
             *policy,
             id_from,
             id_to,
-            True,
             *missing,
             born_from,
             born_to,
             *missing,
+            True,
+            *tail_params,
         ]
         cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+        found: set[str] = set()
+        far_only: list[str] = []
+        for id_number, hit, far_row in cursor.fetchall():
+            if hit or not far_row:
+                found.add(id_number)
+            else:
+                far_only.append(id_number)
+        if far_only:
+            found |= self.probe(cursor, far_only)
+        return found
+
+    def probe(self, cursor: Any, ids: list[str]) -> set[str]:
+        """Which of these children have a record in another county's registry."""
+        others = sorted(set(self.snapshot_ids) - set(self.here_ids)) or [-1]
+        found: set[str] = set()
+        if connection.vendor == "postgresql":
+            # One statement: the array is looked up child by child in the covering index.
+            cursor.execute(
+                f"SELECT DISTINCT id_number FROM {self.e} WHERE snapshot_id IN ({_marks(len(others))}) "  # noqa: S608
+                "AND id_number = ANY(%s)",
+                [*others, ids],
+            )
+            return {row[0] for row in cursor.fetchall()}
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            cursor.execute(
+                f"SELECT DISTINCT id_number FROM {self.e} WHERE snapshot_id IN ({_marks(len(others))}) "  # noqa: S608
+                f"AND id_number IN ({_marks(len(chunk))})",
+                [*others, *chunk],
+            )
+            found |= {row[0] for row in cursor.fetchall()}
+        return found
 
 
 def _findings(candidates: set[str], query: _Query) -> list[Finding]:

@@ -28,6 +28,9 @@ CHECK = dt.date(2019, 10, 15)
 A = kid("2010-05-01", 1)  # enrolled in 宣州区 (import) and in 郎溪县
 B = kid("2009-02-03", 2)  # enrolled in 宣州区 only
 M = kid("2011-06-07", 3, area=LANGXI)  # on 郎溪县's household list, enrolled in 宣州区
+# Past compulsory age, on 郎溪县's list and enrolled in 宣州区 only: no rule of 郎溪县's own
+# registry points at it; only the look-up in the other registries does.
+P = kid("2002-03-04", 4, area=LANGXI)
 
 
 @pytest.fixture
@@ -108,13 +111,19 @@ def test_each_countys_own_run_finds_what_the_one_pass_finds(
 ) -> None:
     enrol(A, "张三", langxi_school)
     household(M, "王五", county_slug="langxi")
-    import_xuanzhou(xuanzhou_staff, [pupil(A, "张三"), pupil(B, "李四"), pupil(M, "王武")])
+    household(P, "赵六", county_slug="langxi")
+    import_xuanzhou(
+        xuanzhou_staff,
+        [pupil(A, "张三"), pupil(B, "李四"), pupil(M, "王武"), pupil(P, "赵陆")],
+    )
     per_county = [crosscheck_run(county=c, as_of=CHECK) for c in (xuanzhou, langxi)]
     # A is enrolled at a school of each county; M, on 郎溪县's list, is enrolled in
-    # 宣州区 under another name: 郎溪县's own run reads 宣州区's record of M.
+    # 宣州区 under another name: 郎溪县's own run reads 宣州区's record of M (and of P,
+    # who is past compulsory age).
     expected = {
         (FindingKind.DOUBLE_ENROLLED, A),
         (FindingKind.NAME_MISMATCH, M),
+        (FindingKind.NAME_MISMATCH, P),
     }
     assert found(per_county) == expected
     assert found([per_county[1]]) == expected
