@@ -1,5 +1,8 @@
 """One command for every figure: `python -m bench [--quick] [--only a,b] [--skip c]`.
 
+Before each script (full runs) it waits, up to --settle seconds, until the cores are
+less than 25 % busy over 5 s, so one script's aftermath is not counted in the next.
+
 Runs each benchmark script in bench/ in its own process, in ORDER and then any other
 script alphabetically (a file whose name starts with "_" is a helper, not a benchmark),
 passes --quick / --scale on, echoes the scripts' own output to stderr, and prints to
@@ -100,6 +103,39 @@ def run_one(name: str, extra: list[str], timeout: float | None) -> tuple[list[Ro
     return rows, error, time.perf_counter() - started
 
 
+def cpu_busy(seconds: float = 5.0) -> float | None:
+    """Share of all cores busy over `seconds` (from /proc/stat), None where there is none."""
+
+    def sample() -> tuple[int, int] | None:
+        try:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    first = sample()
+    time.sleep(seconds)
+    second = sample()
+    if first is None or second is None or second[0] == first[0]:
+        return None
+    return 1 - (second[1] - first[1]) / (second[0] - first[0])
+
+
+def settle(max_seconds: float, busy_below: float = 0.25) -> str:
+    """Wait until the machine is quiet before a script starts: what one script leaves
+    running (PostgreSQL's autovacuum after the month-end imports, a server shutting down)
+    would otherwise be counted in the next one's figures. Returns what it waited, for the
+    log; gives up after `max_seconds` and says so (the table keeps the load at start)."""
+    waited = 0.0
+    while waited < max_seconds:
+        busy = cpu_busy()
+        waited += 5
+        if busy is None or busy < busy_below:
+            return f"等待机器空闲 {waited:.0f} 秒"
+    return f"等待 {max_seconds:.0f} 秒后机器仍忙，照常开始"
+
+
 def met_text(met: bool | None) -> str:
     if met is None:
         return "—"
@@ -135,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="跳过这些脚本（逗号分隔）")
     parser.add_argument("--timeout", type=float, default=None, help="每个脚本的时限（秒）")
     parser.add_argument("--list", action="store_true", help="只列出脚本")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=300,
+        help="每个脚本开始前最多等待多少秒，直到 CPU 忙碌低于 25%%（0：不等）",
+    )
     args = parser.parse_args(argv)
 
     names = scripts()
@@ -157,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     failed = False
     for name in names:
+        if args.settle > 0 and not args.quick:
+            print(f"\n=== {name}: {settle(args.settle)}", file=sys.stderr, flush=True)
         found, error, seconds = run_one(name, extra, args.timeout)
         rows += found
         if error:
