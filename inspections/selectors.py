@@ -144,17 +144,31 @@ def rectification_outstanding(deadline: Deadline) -> list[tuple[Unit, list[str]]
     """For a 整改时限 deadline: each unit with items due on it and what it still owes
     (an empty list = answered or closed). The deadline check's reminders, 逾期 and 督办
     read this, exactly as they read a ledger deadline's outstanding items."""
-    owed: dict[int, list[str]] = defaultdict(list)
-    units: dict[int, Unit] = {}
+    return rectification_outstanding_many([deadline])[deadline.pk]
+
+
+def rectification_outstanding_many(
+    deadlines: list[Deadline],
+) -> dict[int, list[tuple[Unit, list[str]]]]:
+    """`rectification_outstanding` of several deadlines from one query (the calendar and
+    the deadline check list several 整改时限 at once)."""
+    owed: dict[int, dict[int, list[str]]] = {d.pk: defaultdict(list) for d in deadlines}
+    units: dict[int, dict[int, Unit]] = {d.pk: {} for d in deadlines}
     for item in (
-        RectificationItem.objects.filter(deadline=deadline)
+        RectificationItem.objects.filter(deadline__in=[d.pk for d in deadlines])
         .select_related("unit", "unit__county", "inspection", "feedback")
         .order_by("unit__order", "pk")
     ):
-        units.setdefault(item.unit_id, item.unit)
+        due = item.deadline_id
+        if due is None:  # not so (filtered on it); for the type checker
+            continue
+        units[due].setdefault(item.unit_id, item.unit)
         if item.status in AWAITING_UNIT:
-            owed[item.unit_id].append(_owed_words(item))
-    return [(u, owed.get(pk, [])) for pk, u in units.items() if u.is_active]
+            owed[due][item.unit_id].append(_owed_words(item))
+    return {
+        pk: [(u, owed[pk].get(unit_pk, [])) for unit_pk, u in by_unit.items() if u.is_active]
+        for pk, by_unit in units.items()
+    }
 
 
 @dataclass

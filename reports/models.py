@@ -120,6 +120,14 @@ class ReportingUnit(models.Model):
     def __str__(self) -> str:
         return self.unit.display_name
 
+    def valid_in(self, period: dt.date) -> bool:
+        """Whether the unit reports for the month starting `period`: the queryset's
+        valid_in for one row already read (the unit's being active aside)."""
+        end = _month_end(period)
+        return (self.valid_from is None or self.valid_from <= end) and (
+            self.valid_to is None or self.valid_to >= period
+        )
+
 
 def _month_end(period: dt.date) -> dt.date:
     nxt = (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from inspections.selectors import rectification_outstanding
+from inspections.selectors import rectification_outstanding, rectification_outstanding_many
 from subsidies.models import Semester
 from subsidies.selectors import semester_figures
-from tasks.models import Deadline, LedgerEntry, Responsibility, Unit
+from tasks.models import County, Deadline, LedgerEntry, Responsibility, Unit
 from tasks.scoping import EVERYTHING, user_scope
 
-from .models import Breach, Escalation, MonthlySubmission
+from .models import Breach, Escalation, MonthlySubmission, ReportingUnit
 from .periods import month_label
 from .selectors import reporting_units
 from .texts import task_short_name
@@ -36,8 +36,14 @@ class Memo:
     a semester's figures, a county's current name), read once per page instead of once per
     deadline: the calendar lists about fifteen deadlines."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadlines: list[Deadline] | None = None) -> None:
         self._store: dict[tuple[Any, ...], Any] = {}
+        if deadlines:
+            # The 整改时限 among them: their items in one query rather than one each.
+            due = [d for d in deadlines if d.kind == Deadline.Kind.RECTIFICATION]
+            if due:
+                for pk, owed in rectification_outstanding_many(due).items():
+                    self._store[("rectification", pk)] = owed
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         if key not in self._store:
@@ -58,14 +64,31 @@ def _responsibilities(task_id: int, memo: Memo) -> list[Responsibility]:
 
 
 def _reporting_units(period: dt.date, memo: Memo) -> list[Unit]:
-    return memo.get(("reporting", period), lambda: reporting_units(period))
+    def every_row() -> list[ReportingUnit] | None:
+        # Every month's rows at once (tens of them); None: none listed, the default units.
+        if not ReportingUnit.objects.exists():
+            return None
+        return list(
+            ReportingUnit.objects.filter(unit__is_active=True)
+            .select_related("unit", "unit__county")
+            .order_by("order", "unit__order")
+        )
+
+    rows = memo.get(("reporting",), every_row)
+    if rows is None:
+        return memo.get(("reporting", period), lambda: reporting_units(period))
+    return [r.unit for r in rows if r.valid_in(period)]
 
 
 def _county_name(unit: Unit, memo: Memo) -> str:
-    county = unit.county
-    if county is None:
+    if unit.county_id is None:
         return unit.display_name
-    return memo.get(("county", county.pk), county.current_name)
+
+    def every_county() -> dict[int, str]:  # seven counties and their codes, at once
+        return {c.pk: c.current_name() for c in County.objects.prefetch_related("codes")}
+
+    names = memo.get(("counties",), every_county)
+    return names.get(unit.county_id) or unit.display_name
 
 
 def responsible_units(deadline: Deadline, memo: Memo | None = None) -> list[Unit]:
@@ -125,16 +148,23 @@ def _period_words(deadline: Deadline) -> str:
     return deadline.label
 
 
-def _ledger_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]:
+def _ledger_items(deadline: Deadline, units: list[Unit], memo: Memo) -> dict[int, list[str]]:
     start = deadline.period_start.replace(day=1)
-    entries: dict[int, list[LedgerEntry]] = defaultdict(list)
-    for e in LedgerEntry.objects.filter(
-        task_id=deadline.task_id,
-        unit__in=units,
-        period__gte=start,
-        period__lte=deadline.period_end,
-    ).only("unit_id", "status", "review"):
-        entries[e.unit_id].append(e)
+
+    def task_entries() -> list[tuple[int, dt.date, str, str]]:
+        # A task's entries of every unit and month (a few hundred a year), read once for
+        # all of its deadlines on the page.
+        return list(
+            LedgerEntry.objects.filter(task_id=deadline.task_id).values_list(
+                "unit_id", "period", "status", "review"
+            )
+        )
+
+    wanted = {u.pk for u in units}
+    entries: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for unit_id, period, status, review in memo.get(("ledger", deadline.task_id), task_entries):
+        if unit_id in wanted and start <= period <= deadline.period_end:
+            entries[unit_id].append((status, review))
     out: dict[int, list[str]] = {}
     words = _period_words(deadline)
     # In the words of a clerk, as reminders, the calendar and 督办单 show them (not "任务5").
@@ -142,8 +172,8 @@ def _ledger_items(deadline: Deadline, units: list[Unit]) -> dict[int, list[str]]
     for unit in units:
         mine = entries.get(unit.pk, [])
         done = any(
-            e.status == LedgerEntry.Status.DONE and e.review != LedgerEntry.Review.RETURNED
-            for e in mine
+            status == LedgerEntry.Status.DONE and review != LedgerEntry.Review.RETURNED
+            for status, review in mine
         )
         if done:
             out[unit.pk] = []
@@ -183,9 +213,10 @@ def outstanding_by_unit(
 
     Reads only; a handful of queries per deadline whatever the number of units (fewer
     when a page passes one `memo` for all its deadlines)."""
-    if deadline.kind == Deadline.Kind.RECTIFICATION:
-        return rectification_outstanding(deadline)  # the items due that day, by unit
     memo = memo or Memo()
+    if deadline.kind == Deadline.Kind.RECTIFICATION:
+        # The items due that day, by unit; a page's 整改时限 are read at once (`prime`).
+        return memo.get(("rectification", deadline.pk), lambda: rectification_outstanding(deadline))
     units = responsible_units(deadline, memo)
     items: dict[int, list[str]] = {u.pk: [] for u in units}
     number = deadline.task.number
@@ -204,7 +235,7 @@ def outstanding_by_unit(
             items[pk].extend(found)
         responsible = {r.unit_id for r in _responsibilities(deadline.task_id, memo)}
         ledger_units = [u for u in ledger_units if u.pk in responsible]
-    for pk, found in _ledger_items(deadline, ledger_units).items():
+    for pk, found in _ledger_items(deadline, ledger_units, memo).items():
         items[pk].extend(found)
     return [(u, items[u.pk]) for u in units]
 
@@ -235,7 +266,7 @@ def calendar(user: Any, today: dt.date, *, start: dt.date, end: dt.date) -> list
     ):
         escs[e.deadline_id].append(e)
     rows = []
-    memo = Memo()
+    memo = Memo(deadlines)
     for d in deadlines:
         owed = outstanding_by_unit(d, today, memo)
         shown = {

@@ -368,13 +368,13 @@ def deadlines_check(*, today: dt.date, send: bool = True) -> CheckResult:
     result = CheckResult(today=today)
     horizon = today + dt.timedelta(days=max(offsets))
     catch_up = today - dt.timedelta(days=14)
-    deadlines = (
+    deadlines = list(
         Deadline.objects.filter(due_on__gte=catch_up, due_on__lte=horizon)
         .select_related("task")
         .order_by("due_on")
     )
     # What the deadlines share (units, figures) is read once: the check writes none of it.
-    memo = Memo()
+    memo = Memo(deadlines)
     for deadline in deadlines:
         days_left = (deadline.due_on - today).days
         owed = [(u, items) for u, items in outstanding_by_unit(deadline, today, memo) if items]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -724,7 +724,10 @@ def semester_figures(
     cached under its own part's version: after an import into one county only that
     county's part is recomputed, never the whole city."""
     if scope.sees_all and county_id is None:
-        return _with_total([f for c in part_counties() for f in _part_figures(semester, c)])
+        parts = figures.cached_many(
+            "subsidies", [_part_figures_args(semester, c) for c in part_counties()]
+        )
+        return _with_total([f for rows in parts for f in rows])
     one = _single_county(scope, county_id)
     if one is not None:
         return _with_total(_part_figures(semester, one))
@@ -738,8 +741,15 @@ def semester_figures(
 
 def _part_figures(semester: Semester, county_id: int | None) -> list[CountyFigures]:
     """One county's figures (None: the city-run schools), without a total; cached."""
-    return figures.cached(
-        "subsidies",
+    parts, compute, depends = _part_figures_args(semester, county_id)
+    return figures.cached("subsidies", parts, compute, depends=depends)
+
+
+def _part_figures_args(
+    semester: Semester, county_id: int | None
+) -> tuple[tuple[Any, ...], Callable[[], list[CountyFigures]], list[str]]:
+    """What `figures.cached` takes for one part's figures (also read eight at a time)."""
+    return (
         ("semester_part", semester.pk, county_id),
         lambda: _semester_figures(
             semester=semester,
@@ -747,7 +757,7 @@ def _part_figures(semester: Semester, county_id: int | None) -> list[CountyFigur
             county_id=county_id,
             city_schools=county_id is None,
         )[:-1],
-        depends=[data_part(semester.pk, county_id)],
+        [data_part(semester.pk, county_id)],
     )
 
 

@@ -45,6 +45,38 @@ def test_a_figure_is_computed_once_until_its_data_changes(real_cache: None) -> N
     assert figures.cached("subsidies", ("city", "2019春"), compute) == 3
 
 
+def test_several_parts_read_at_once_share_the_keys_and_go_stale_one_by_one(
+    real_cache: None,
+) -> None:
+    calls: list[str] = []
+
+    def compute(name: str) -> Any:
+        def run() -> str:
+            calls.append(name)
+            return f"{name}{calls.count(name)}"
+
+        return run
+
+    parts = {c: figures.part("subsidies", 7, c) for c in ("a", "b", "c")}
+
+    def many() -> list[str]:
+        return figures.cached_many(
+            "subsidies", [(("part", c), compute(c), [parts[c]]) for c in ("a", "b", "c")]
+        )
+
+    # One part stored by the one-by-one reading is found by the reading of several.
+    assert figures.cached("subsidies", ("part", "b"), compute("b"), depends=[parts["b"]]) == "b1"
+    assert many() == ["a1", "b1", "c1"]
+    assert many() == ["a1", "b1", "c1"] and calls == ["b", "a", "c"]
+    # A change of part c recomputes c only; the others stay cached.
+    figures.parts_changed("subsidies", [parts["c"]])
+    assert many() == ["a1", "b1", "c2"]
+    assert figures.cached("subsidies", ("part", "c"), compute("c"), depends=[parts["c"]]) == "c2"
+    # A change of the whole area makes every part stale.
+    figures.data_changed("subsidies")
+    assert many() == ["a2", "b2", "c3"]
+
+
 def test_an_applied_upload_moves_its_areas_version(real_cache: None, xuanzhou_staff: Any) -> None:
     imports.register(MiniRosterSpec())
     try:
