@@ -205,6 +205,8 @@ class _Query:
         # The snapshots of these counties: a record in one is "here" (a record's county
         # is its snapshot's), which the covering index answers without the table.
         self.here_ids = sorted(s.pk for c, s in snapshots.items() if c in county_ids) or [-1]
+        # The other counties' snapshots (a per-county run looks children up in them).
+        self.other_ids = sorted(set(self.snapshot_ids) - set(self.here_ids)) or [-1]
         self.household_dates = household_dates
         self.poverty_ids = sorted(poverty.values()) or [-1]
         # Children "enrolled nowhere" are looked for only where the registry is known.
@@ -273,7 +275,7 @@ class _Query:
             # (Earlier this run looked the household and poverty children up in its own
             # registry a second time, a hash of ~1.1 M records per county, to pick which
             # to read elsewhere.)
-            others = sorted(set(snaps) - set(here)) or [-1]
+            others = self.other_ids
             keys = list(self.county_ids)
             if connection.vendor == "postgresql":
                 spread = (
@@ -361,22 +363,18 @@ class _Query:
 
     def probe(self, cursor: Any, ids: list[str]) -> set[str]:
         """Which of these children have a record in another county's registry."""
-        others = sorted(set(self.snapshot_ids) - set(self.here_ids)) or [-1]
-        found: set[str] = set()
         if connection.vendor == "postgresql":
             # One statement: the array is looked up child by child in the covering index.
+            batches: list[tuple[str, list[Any]]] = [("= ANY(%s)", [ids])]
+        else:
+            chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+            batches = [(f"IN ({_marks(len(c))})", c) for c in chunks]
+        found: set[str] = set()
+        for condition, values in batches:
             cursor.execute(
-                f"SELECT DISTINCT id_number FROM {self.e} WHERE snapshot_id IN ({_marks(len(others))}) "  # noqa: S608
-                "AND id_number = ANY(%s)",
-                [*others, ids],
-            )
-            return {row[0] for row in cursor.fetchall()}
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            cursor.execute(
-                f"SELECT DISTINCT id_number FROM {self.e} WHERE snapshot_id IN ({_marks(len(others))}) "  # noqa: S608
-                f"AND id_number IN ({_marks(len(chunk))})",
-                [*others, *chunk],
+                f"SELECT DISTINCT id_number FROM {self.e} "  # noqa: S608 - names from models
+                f"WHERE snapshot_id IN ({_marks(len(self.other_ids))}) AND id_number {condition}",
+                [*self.other_ids, *values],
             )
             found |= {row[0] for row in cursor.fetchall()}
         return found

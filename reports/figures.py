@@ -22,7 +22,7 @@ from tasks.scoping import EVERYTHING
 
 from .models import Breach, Escalation, MonthlySubmission
 from .periods import month_end, month_label
-from .selectors import reporting_units, submission_due
+from .selectors import listed_reporting_units, reporting_units, submission_due
 from .texts import task_short_name
 
 #: The rates that make the score, with the words a comment uses for each.
@@ -102,7 +102,8 @@ def _timeliness(units: list[Unit], months: list[dt.date]) -> dict[int, dict[str,
         for s in MonthlySubmission.objects.filter(unit__in=units, period__in=months)
     }
     out: dict[int, dict[str, Any]] = {}
-    expected_by_month = {m: {u.pk for u in reporting_units(m)} for m in months}
+    listed = listed_reporting_units()
+    expected_by_month = {m: {u.pk for u in reporting_units(m, listed)} for m in months}
     for unit in units:
         exp = rec = on = 0
         for m in months:

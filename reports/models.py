@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tasks import audit, clock
@@ -84,15 +83,6 @@ class ReportingUnitQuerySet(ScopedQuerySet["ReportingUnit"]):
     scope_county_lookup = "unit__county"
     scope_unit_lookup = "unit"
 
-    def valid_in(self, period: dt.date) -> ReportingUnitQuerySet:
-        """Units expected to report for the month starting `period`."""
-        end = _month_end(period)
-        return self.filter(  # type: ignore[return-value]
-            Q(valid_from__isnull=True) | Q(valid_from__lte=end),
-            Q(valid_to__isnull=True) | Q(valid_to__gte=period),
-            unit__is_active=True,
-        )
-
 
 class ReportingUnit(models.Model):
     """A unit that sends a monthly submission, and the months it exists in.
@@ -121,8 +111,8 @@ class ReportingUnit(models.Model):
         return self.unit.display_name
 
     def valid_in(self, period: dt.date) -> bool:
-        """Whether the unit reports for the month starting `period`: the queryset's
-        valid_in for one row already read (the unit's being active aside)."""
+        """Whether the unit reports for the month starting `period` (its dates only; the
+        unit's being active is the caller's to check)."""
         end = _month_end(period)
         return (self.valid_from is None or self.valid_from <= end) and (
             self.valid_to is None or self.valid_to >= period

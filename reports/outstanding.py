@@ -20,9 +20,9 @@ from subsidies.selectors import semester_figures
 from tasks.models import County, Deadline, LedgerEntry, Responsibility, Unit
 from tasks.scoping import EVERYTHING, user_scope
 
-from .models import Breach, Escalation, MonthlySubmission, ReportingUnit
+from .models import Breach, Escalation, MonthlySubmission
 from .periods import month_label
-from .selectors import reporting_units
+from .selectors import listed_reporting_units, reporting_units
 from .texts import task_short_name
 
 PAYMENT_TASK = 3
@@ -64,20 +64,8 @@ def _responsibilities(task_id: int, memo: Memo) -> list[Responsibility]:
 
 
 def _reporting_units(period: dt.date, memo: Memo) -> list[Unit]:
-    def every_row() -> list[ReportingUnit] | None:
-        # Every month's rows at once (tens of them); None: none listed, the default units.
-        if not ReportingUnit.objects.exists():
-            return None
-        return list(
-            ReportingUnit.objects.filter(unit__is_active=True)
-            .select_related("unit", "unit__county")
-            .order_by("order", "unit__order")
-        )
-
-    rows = memo.get(("reporting",), every_row)
-    if rows is None:
-        return memo.get(("reporting", period), lambda: reporting_units(period))
-    return [r.unit for r in rows if r.valid_in(period)]
+    listed = memo.get(("reporting",), listed_reporting_units)
+    return memo.get(("reporting", period), lambda: reporting_units(period, listed))
 
 
 def _county_name(unit: Unit, memo: Memo) -> str:

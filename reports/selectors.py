@@ -50,19 +50,26 @@ def _default_units() -> list[Unit]:
     )
 
 
-def reporting_units(period: dt.date) -> list[Unit]:
+def listed_reporting_units() -> list[ReportingUnit]:
+    """Every ReportingUnit row (tens of them) with its unit, in report order: read once by
+    a caller that asks `reporting_units` for several months."""
+    return list(
+        ReportingUnit.objects.select_related("unit", "unit__county").order_by(
+            "order", "unit__order"
+        )
+    )
+
+
+def reporting_units(period: dt.date, listed: list[ReportingUnit] | None = None) -> list[Unit]:
     """The units expected to report for the month starting `period`, in report order.
 
     Rows of ReportingUnit (with their validity dates) decide; while an administrator has
-    listed none, the seven county bureaus, 市直学校 and the college report every month."""
-    if not ReportingUnit.objects.exists():
+    listed none, the seven county bureaus, 市直学校 and the college report every month.
+    `listed`: the rows from `listed_reporting_units`, when the caller has them."""
+    rows = listed_reporting_units() if listed is None else listed
+    if not rows:
         return _default_units()
-    return [
-        r.unit
-        for r in ReportingUnit.objects.valid_in(period)
-        .select_related("unit", "unit__county")
-        .order_by("order", "unit__order")
-    ]
+    return [r.unit for r in rows if r.unit.is_active and r.valid_in(period)]
 
 
 def all_reporting_units() -> list[Unit]:
@@ -286,10 +293,11 @@ def completeness(periods: list[dt.date], *, scope: Scope | None = None) -> Month
     all_units: dict[int, Unit] = {}
     valid: set[tuple[int, dt.date]] = set()
     start = first_reporting_month()
+    listed = listed_reporting_units()
     for period in periods:
         if start is not None and period < start:
             continue
-        for unit in reporting_units(period):
+        for unit in reporting_units(period, listed):
             all_units.setdefault(unit.pk, unit)
             valid.add((unit.pk, period))
     # Units listed but not valid in some period still get a row (not expected there).

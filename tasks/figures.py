@@ -55,24 +55,7 @@ def cached(
     one of the parts the result `depends` on (`parts_changed`; no `depends`: a change of
     any part counts). `parts` must identify the result
     completely: the scope (county/unit ids), the filters, the page."""
-    return cached_at(keys(area, [parts], depends)[0], compute)
-
-
-def keys(area: str, results: Sequence[tuple[Any, ...]], depends: Sequence[str] = ()) -> list[str]:
-    """The cache keys of several results (each identified by its `parts`, as for `cached`)
-    that depend on the same parts, from one reading of the versions: a result derived from
-    another may be stored under its key without a change slipping in between."""
-    names = [area, *(depends or [part(area, ANY)])]
-    found = dict(zip(names, versions(names), strict=True))
-    return [_key(area, parts, names, found) for parts in results]
-
-
-def _key(area: str, parts: tuple[Any, ...], names: Sequence[str], found: dict[str, int]) -> str:
-    numbers = [found.get(n, 0) for n in names]
-    version = ".".join(map(str, numbers))
-    if len(numbers) > 2:
-        version = hashlib.sha256(version.encode()).hexdigest()[:16]
-    return f"fig:{area}:{version}:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
+    return cached_many(area, [(parts, compute, depends)])[0]
 
 
 def cached_many(
@@ -80,26 +63,50 @@ def cached_many(
 ) -> list[T]:
     """Several `cached(area, parts, compute, depends)` at once — each (parts, compute,
     depends) — from one reading of all their versions and one cache read: the city's
-    figures are the sum of eight parts, which one by one cost sixteen queries a page.
-    The keys are those `cached` uses, so either finds what the other stored."""
-    names = list(dict.fromkeys([area, *(d for _p, _c, depends in results for d in depends)]))
-    if any(not depends for _p, _c, depends in results):
-        names.append(part(area, ANY))
-    found = dict(zip(names, versions(names), strict=True))
+    figures are the sum of eight parts, which one by one cost sixteen queries a page."""
+    wanted = [_version_names(area, depends) for _p, _c, depends in results]
+    found = _versions_of({n for names in wanted for n in names})
     all_keys = [
-        _key(area, parts, [area, *(depends or [part(area, ANY)])], found)
-        for parts, _c, depends in results
+        _key(area, parts, names, found)
+        for (parts, _c, _d), names in zip(results, wanted, strict=True)
     ]
     stored = cache.get_many(all_keys)
     out: list[T] = []
     for key, (_parts, compute, _depends) in zip(all_keys, results, strict=True):
-        if key in stored and stored[key] is not None:
-            out.append(stored[key])
-            continue
-        value = compute()
-        cache.set(key, value, TIMEOUT)
+        value = stored.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, TIMEOUT)
         out.append(value)
     return out
+
+
+def keys(area: str, results: Sequence[tuple[Any, ...]], depends: Sequence[str] = ()) -> list[str]:
+    """The cache keys of several results (each identified by its `parts`, as for `cached`)
+    that depend on the same parts, from one reading of the versions: a result derived from
+    another may be stored under its key without a change slipping in between."""
+    names = _version_names(area, depends)
+    found = _versions_of(names)
+    return [_key(area, parts, names, found) for parts in results]
+
+
+def _version_names(area: str, depends: Sequence[str]) -> list[str]:
+    """The versions a result's key is made of: the area's, and its parts' (none named:
+    the "any part" version)."""
+    return [area, *(depends or [part(area, ANY)])]
+
+
+def _versions_of(names: Iterable[str]) -> dict[str, int]:
+    unique = sorted(set(names))
+    return dict(zip(unique, versions(unique), strict=True))
+
+
+def _key(area: str, parts: tuple[Any, ...], names: Sequence[str], found: dict[str, int]) -> str:
+    numbers = [found[n] for n in names]
+    version = ".".join(map(str, numbers))
+    if len(numbers) > 2:
+        version = hashlib.sha256(version.encode()).hexdigest()[:16]
+    return f"fig:{area}:{version}:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
 
 
 def cached_at(key: str, compute: Callable[[], T]) -> T:
